@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Text;
+using CsCheck;
+using InfluxLike.LineProtocol;
+
+namespace InfluxLike.LineProtocol.Tests;
+
+/// <summary>Round trips and robustness over generated input (CsCheck shrinks any failure to a small case).</summary>
+public class PropertyTests
+{
+    // Pieces that stress escaping: every delimiter, backslashes, quotes, '#', 2-, 3- and 4-byte UTF-8.
+    private static readonly string[] Nasty = ["a", "b", "Z", "9", "_", "-", ".", ",", " ", "=", "\"", "\\", "#", "é", "日", "🙂"];
+
+    private static Gen<string> Text(string[] pieces, int min, int max) =>
+        Gen.Int[0, pieces.Length - 1].Select(i => pieces[i]).Array[min, max].Select(a => string.Concat(a));
+
+    private static readonly Gen<string> Name = Text(Nasty, 1, 12).Where(s => !s.EndsWith('\\'));
+
+    private static readonly Gen<string> Measurement = Name.Where(s => s[0] != '#');
+
+    private static readonly Gen<string> TagValue = Text([.. Nasty, "\t", "\u0001"], 1, 12).Where(s => !s.EndsWith('\\'));
+
+    private static readonly Gen<FieldValue> Value = Gen.OneOf(
+        Gen.Double.Where(double.IsFinite).Select(FieldValue.Float),
+        Gen.Double[-1e6, 1e6].Select(d => FieldValue.Float(Math.Round(d, 2))),
+        Gen.Long.Select(FieldValue.Integer),
+        Gen.ULong.Select(FieldValue.Unsigned),
+        Gen.Bool.Select(FieldValue.Boolean),
+        Text([.. Nasty, "\n", "\r", "\t"], 0, 20).Select(FieldValue.String));
+
+    private static readonly Gen<Point> PointGen =
+        Gen.Select(
+            Measurement,
+            Gen.Dictionary(Name, TagValue)[0, 6],
+            Gen.Dictionary(Name, Value)[1, 6],
+            Gen.Long[TimeRange.MinNanoseconds, TimeRange.MaxNanoseconds],
+            (m, tags, fields, t) => new Point(m, tags, fields, t));
+
+    [Fact]
+    public void Writer_then_reader_gives_back_the_same_points()
+    {
+        PointGen.Array[1, 20].Sample(points =>
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            var writer = new LineProtocolWriter(buffer);
+            foreach (var p in points)
+            {
+                p.WriteTo(writer);
+            }
+
+            var (read, errors) = Point.ParseAll(buffer.WrittenSpan);
+            Assert.Empty(errors);
+            Assert.Equal(points.Length, read.Count);
+            for (int i = 0; i < points.Length; i++)
+            {
+                AssertSame(points[i], read[i]);
+            }
+        }, iter: 2000);
+    }
+
+    [Fact]
+    public void Random_bytes_never_crash_and_every_error_has_a_position()
+    {
+        Gen.Byte.Array[0, 300].Sample(bytes =>
+        {
+            var (points, errors) = Point.ParseAll(bytes);
+            foreach (var e in errors)
+            {
+                Assert.True(e.Line >= 1 && e.Column >= 1 && e.Message.Length > 0);
+            }
+
+            // Whatever was accepted writes back and reads back the same.
+            foreach (var p in points)
+            {
+                AssertSame(p, Point.Parse(p.ToLineProtocol()));
+            }
+        }, iter: 20000);
+    }
+
+    [Fact]
+    public void Random_line_protocol_ish_text_never_crashes()
+    {
+        Gen.String[Gen.Char["cpu,host=a b v=1.5i\"\\ #\r\n\t0123456789-eE.tTfFu"], 0, 200].Sample(text =>
+        {
+            var (points, errors) = Point.ParseAll(Encoding.UTF8.GetBytes(text));
+            Assert.All(errors, e => Assert.True(e.Line >= 1 && e.Column >= 1));
+            Assert.All(points, p => Assert.True(p.Fields.Count >= 1));
+        }, iter: 20000);
+    }
+
+    [Fact]
+    public void Parsing_line_by_line_equals_parsing_the_whole_body()
+    {
+        PointGen.Array[1, 10].Sample(points =>
+        {
+            // Points without newlines in strings, so the body splits at '\n' into its lines.
+            string[] lines = [.. points.Select(p => p.ToLineProtocol()).Where(l => !l.Contains('\n') && !l.Contains('\r'))];
+            string body = string.Join("\n", lines.Select((l, i) => i % 3 == 0 ? l + "  " : l)) + (lines.Length % 2 == 0 ? "\r\n" : "");
+            var whole = Point.ParseAll(Encoding.UTF8.GetBytes(body)).Points;
+            var separate = lines.SelectMany(l => Point.ParseAll(Encoding.UTF8.GetBytes(l)).Points).ToList();
+            Assert.Equal(separate.Select(p => p.ToLineProtocol()), whole.Select(p => p.ToLineProtocol()));
+        }, iter: 500);
+    }
+
+    [Fact]
+    public void Float_formatting_reads_back_exactly()
+    {
+        Gen.Double.Where(double.IsFinite).Sample(d =>
+        {
+            Span<byte> buffer = stackalloc byte[40];
+            int n = LineProtocolWriter.FormatFloat(d, buffer);
+            Assert.Equal(NumberStatus.Ok, NumberParsing.TryParseDouble(buffer[..n], out double back));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(d), BitConverter.DoubleToInt64Bits(back));
+        }, iter: 100000);
+    }
+
+    [Fact]
+    public void Float_parsing_agrees_with_the_runtime()
+    {
+        Gen.Select(Gen.Long[-99999999999999999, 99999999999999999], Gen.Int[-30, 30]).Sample((m, e) =>
+        {
+            string s = $"{m}e{e}";
+            Assert.Equal(NumberStatus.Ok, NumberParsing.TryParseDouble(Encoding.ASCII.GetBytes(s), out double mine));
+            Assert.Equal(double.Parse(s, System.Globalization.CultureInfo.InvariantCulture), mine);
+        }, iter: 100000);
+    }
+
+    private static void AssertSame(Point want, Point got)
+    {
+        Assert.Equal(want.Measurement, got.Measurement);
+        Assert.Equal(want.Tags, got.Tags);
+        Assert.Equal(want.Timestamp, got.Timestamp);
+        Assert.Equal(want.Fields.Count, got.Fields.Count);
+        for (int i = 0; i < want.Fields.Count; i++)
+        {
+            Assert.Equal(want.Fields[i].Key, got.Fields[i].Key);
+            FieldValue a = want.Fields[i].Value, b = got.Fields[i].Value;
+            Assert.Equal(a.Type, b.Type);
+            if (a.Type == FieldType.Float)
+            {
+                Assert.Equal(BitConverter.DoubleToInt64Bits(a.AsFloat), BitConverter.DoubleToInt64Bits(b.AsFloat));
+            }
+            else
+            {
+                Assert.Equal(a, b);
+            }
+        }
+    }
+}
