@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
 
 namespace InfluxLike.LineProtocol;
 
@@ -9,6 +11,16 @@ public ref partial struct LineProtocolReader
     private bool ParseEntry()
     {
         ReadOnlySpan<byte> input = _input;
+
+        // A vectorised ASCII check (of the whole input, done once, or else of the physical line) spares a
+        // UTF-8 check per token; only tokens past it (non-ASCII bytes, or a string running onto later
+        // lines) are checked one by one.
+        if (!_allAscii)
+        {
+            int newline = input[_pos..].IndexOf((byte)'\n');
+            int physicalEnd = newline < 0 ? input.Length : _pos + newline;
+            _asciiUntil = Ascii.IsValid(input[_pos..physicalEnd]) ? physicalEnd : _pos;
+        }
 
         // Measurement.
         int start = _pos;
@@ -26,7 +38,7 @@ public ref partial struct LineProtocolReader
         }
 
         _measurement = new TokenPos(start, _pos - start, escaped);
-        if (!IsValidUtf8(input.Slice(start, _pos - start)))
+        if (!IsValidUtf8(input, (start, _pos - start)))
         {
             return Fail(start, "invalid UTF-8 in measurement name");
         }
@@ -64,7 +76,7 @@ public ref partial struct LineProtocolReader
                 return Fail(_pos, $"expected '=' after tag key \"{Text(start, keyLength)}\", found {Describe(input[_pos])}");
             }
 
-            if (!IsValidUtf8(input.Slice(start, keyLength)))
+            if (!IsValidUtf8(input, (start, keyLength)))
             {
                 return Fail(start, "invalid UTF-8 in tag key");
             }
@@ -78,7 +90,7 @@ public ref partial struct LineProtocolReader
                 return Fail(start, $"expected a value for tag key \"{Text(key.Start, key.Length)}\", found {(_pos < input.Length ? Describe(input[_pos]) : "the end of the input")}");
             }
 
-            if (!IsValidUtf8(input.Slice(start, _pos - start)))
+            if (!IsValidUtf8(input, (start, _pos - start)))
             {
                 return Fail(start, "invalid UTF-8 in tag value");
             }
@@ -193,7 +205,7 @@ public ref partial struct LineProtocolReader
             return Fail(_pos, $"expected '=' after field key \"{Text(keyStart, keyLength)}\", found {Describe(input[_pos])}");
         }
 
-        if (!IsValidUtf8(input.Slice(keyStart, keyLength)))
+        if (!IsValidUtf8(input, (keyStart, keyLength)))
         {
             return Fail(keyStart, "invalid UTF-8 in field key");
         }
@@ -220,7 +232,7 @@ public ref partial struct LineProtocolReader
 
                 var s = new TokenPos(valueStart + 1, _pos - valueStart - 1, escaped);
                 _pos++;
-                if (!IsValidUtf8(input.Slice(s.Start, s.Length)))
+                if (!IsValidUtf8(input, (s.Start, s.Length)))
                 {
                     return Fail(valueStart, $"invalid UTF-8 in string value of field \"{Text(keyStart, keyLength)}\"");
                 }
@@ -467,6 +479,7 @@ public ref partial struct LineProtocolReader
         ref TagEntry t = ref _tags[_tagCount++];
         t.Key = key;
         t.Value = value;
+        t.KeyPrefix = key.Escaped ? 0 : Prefix(_input.Slice(key.Start, key.Length));
     }
 
     private ref FieldEntry NextField()
@@ -497,7 +510,7 @@ public ref partial struct LineProtocolReader
             TagEntry current = tags[i];
             int j = i - 1;
             int cmp = 0;
-            while (j >= 0 && (cmp = CompareKeys(tags[j].Key, current.Key)) > 0)
+            while (j >= 0 && (cmp = CompareTags(tags[j], current)) > 0)
             {
                 tags[j + 1] = tags[j];
                 j--;
@@ -514,6 +527,34 @@ public ref partial struct LineProtocolReader
         }
 
         return true;
+    }
+
+    // The first 8 bytes of a key as a big-endian number: comparing two of them orders most keys at once.
+    // Keys hold no NUL (control characters are rejected), so zero padding sorts short keys first.
+    private static ulong Prefix(ReadOnlySpan<byte> key)
+    {
+        if (key.Length >= 8)
+        {
+            return BinaryPrimitives.ReadUInt64BigEndian(key);
+        }
+
+        ulong p = 0;
+        foreach (byte b in key)
+        {
+            p = (p << 8) | b;
+        }
+
+        return p << (8 * (8 - key.Length));
+    }
+
+    private readonly int CompareTags(in TagEntry a, in TagEntry b)
+    {
+        if (a.KeyPrefix != b.KeyPrefix && !a.Key.Escaped && !b.Key.Escaped)
+        {
+            return a.KeyPrefix < b.KeyPrefix ? -1 : 1;
+        }
+
+        return CompareKeys(a.Key, b.Key);
     }
 
     private readonly int CompareKeys(TokenPos a, TokenPos b)

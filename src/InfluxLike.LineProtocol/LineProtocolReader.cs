@@ -66,6 +66,8 @@ public ref partial struct LineProtocolReader
     private long _timestamp;
     private bool _hasTimestamp;
     private LineProtocolError? _error;
+    private int _asciiUntil;  // input[entry start.._asciiUntil] is known to be ASCII
+    private readonly bool _allAscii;
 
     public LineProtocolReader(ReadOnlySpan<byte> input, LineProtocolReaderOptions options = default)
     {
@@ -74,6 +76,8 @@ public ref partial struct LineProtocolReader
         long t = options.DefaultTimestamp;
         _defaultTimestamp = t - (((t % _unitNanoseconds) + _unitNanoseconds) % _unitNanoseconds);
         _line = 1;
+        _allAscii = System.Text.Ascii.IsValid(input);
+        _asciiUntil = _allAscii ? int.MaxValue : 0;
         _tags = ArrayPool<TagEntry>.Shared.Rent(InitialCapacity);
         _fields = ArrayPool<FieldEntry>.Shared.Rent(InitialCapacity);
     }
@@ -327,7 +331,8 @@ public ref partial struct LineProtocolReader
         return false;
     }
 
-    private static bool IsValidUtf8(ReadOnlySpan<byte> token) => Utf8.IsValid(token);
+    private readonly bool IsValidUtf8(ReadOnlySpan<byte> input, (int Start, int Length) token) =>
+        token.Start + token.Length <= _asciiUntil || Utf8.IsValid(input.Slice(token.Start, token.Length));
 
     internal static string Describe(byte b) => b switch
     {
@@ -359,6 +364,7 @@ public ref partial struct LineProtocolReader
     {
         public TokenPos Key;
         public TokenPos Value;
+        public ulong KeyPrefix;
     }
 
     private struct FieldEntry

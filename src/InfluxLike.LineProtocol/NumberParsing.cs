@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace InfluxLike.LineProtocol;
 
@@ -23,6 +25,31 @@ internal static class NumberParsing
     ];
 
     private const ulong MaxExactMantissa = 1UL << 53;
+
+    // Eight ASCII digits at once (SWAR, as fast_float does): most telemetry values and every timestamp
+    // have runs of 8+ digits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadEightDigits(ReadOnlySpan<byte> s, int i, out uint value)
+    {
+        if (s.Length - i < 8)
+        {
+            value = 0;
+            return false;
+        }
+
+        ulong v = BinaryPrimitives.ReadUInt64LittleEndian(s[i..]);
+        if ((((v + 0x4646464646464646UL) | (v - 0x3030303030303030UL)) & 0x8080808080808080UL) != 0)
+        {
+            value = 0;
+            return false;
+        }
+
+        v -= 0x3030303030303030UL;
+        v = (v * 10) + (v >> 8);
+        v = (((v & 0x000000FF000000FFUL) * 0x000F424000000064UL) + (((v >> 16) & 0x000000FF000000FFUL) * 0x0000271000000001UL)) >> 32;
+        value = (uint)v;
+        return true;
+    }
 
     public static bool TryParseBoolean(ReadOnlySpan<byte> s, out bool value)
     {
@@ -92,7 +119,14 @@ internal static class NumberParsing
 
         ulong v = 0;
         bool overflow = false;
-        foreach (byte b in s)
+        int start = 0;
+        while (v < 100_000_000_000UL && TryReadEightDigits(s, start, out uint eight))
+        {
+            v = (v * 100_000_000UL) + eight;
+            start += 8;
+        }
+
+        foreach (byte b in s[start..])
         {
             uint d = (uint)(b - '0');
             if (d > 9)
@@ -169,6 +203,15 @@ internal static class NumberParsing
         if (i < s.Length && s[i] == (byte)'.')
         {
             i++;
+            while (mantissa != 0 && significant <= 11 && TryReadEightDigits(s, i, out uint eight))
+            {
+                mantissa = (mantissa * 100_000_000UL) + eight;
+                significant += 8;
+                exponent -= 8;
+                digitCount += 8;
+                i += 8;
+            }
+
             for (; i < s.Length; i++)
             {
                 uint d = (uint)(s[i] - '0');
@@ -248,6 +291,13 @@ internal static class NumberParsing
         {
             double m = mantissa;
             value = exponent >= 0 ? m * ExactPowersOfTen[exponent] : m / ExactPowersOfTen[-exponent];
+        }
+        else if (EiselLemire.TryCompute(mantissa, exponent, negative, out value)
+            && (!truncated || (EiselLemire.TryCompute(mantissa + 1, exponent, negative, out double upper) && upper == value)))
+        {
+            // Digits beyond the 19th were dropped: the result is exact only when rounding the kept digits
+            // down and up gives the same double.
+            return NumberStatus.Ok;
         }
         else if (!double.TryParse(s, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value))
         {

@@ -117,12 +117,45 @@ public class PropertyTests
     [Fact]
     public void Float_parsing_agrees_with_the_runtime()
     {
-        Gen.Select(Gen.Long[-99999999999999999, 99999999999999999], Gen.Int[-30, 30]).Sample((m, e) =>
+        // Mantissas of 1 to 25 digits (beyond 19 the parser truncates), a decimal point anywhere, exponents
+        // across the whole double range and past it: every result must be the correctly rounded double.
+        var gen = Gen.Select(Gen.Char['0', '9'].Array[1, 25], Gen.Int[-1, 25], Gen.Int[-360, 330], Gen.Bool);
+        gen.Sample((digits, point, exp, negative) =>
         {
-            string s = $"{m}e{e}";
-            Assert.Equal(NumberStatus.Ok, NumberParsing.TryParseDouble(Encoding.ASCII.GetBytes(s), out double mine));
-            Assert.Equal(double.Parse(s, System.Globalization.CultureInfo.InvariantCulture), mine);
-        }, iter: 100000);
+            string mantissa = new(digits);
+            if (point >= 0 && point <= mantissa.Length)
+            {
+                mantissa = mantissa.Insert(point, ".");
+            }
+
+            string s = (negative ? "-" : "") + mantissa + "e" + exp;
+            double expected = double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+            NumberStatus status = NumberParsing.TryParseDouble(Encoding.ASCII.GetBytes(s), out double mine);
+            if (double.IsInfinity(expected))
+            {
+                Assert.Equal(NumberStatus.OutOfRange, status);
+            }
+            else
+            {
+                Assert.Equal(NumberStatus.Ok, status);
+                Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(mine));
+            }
+        }, iter: 200000);
+    }
+
+    [Theory]
+    [InlineData("2.6224297271376256")]
+    [InlineData("1.7976931348623157e308")]
+    [InlineData("2.2250738585072014e-308")]
+    [InlineData("4.9e-324")]
+    [InlineData("9007199254740993")]
+    [InlineData("0.1")]
+    [InlineData("123456789012345678901234567890")]
+    [InlineData("7.2057594037927933e16")]
+    public void Float_parsing_edge_values(string s)
+    {
+        Assert.Equal(NumberStatus.Ok, NumberParsing.TryParseDouble(Encoding.ASCII.GetBytes(s), out double mine));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(double.Parse(s, System.Globalization.CultureInfo.InvariantCulture)), BitConverter.DoubleToInt64Bits(mine));
     }
 
     private static void AssertSame(Point want, Point got)

@@ -1,0 +1,125 @@
+using System.Net;
+using InfluxLike.Server.Hosting;
+using InfluxLike.Server.Http;
+using InfluxLike.Server.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Prometheus;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Json;
+
+namespace InfluxLike.Server;
+
+/// <summary>Builds and runs the HTTP server: composes storage, query and the endpoints.</summary>
+public static class InfluxLikeServer
+{
+    /// <summary>Builds a server that is ready to start. The caller owns and disposes it.</summary>
+    /// <exception cref="ServerConfigurationException">An option is not valid.</exception>
+    public static WebApplication Build(ServerOptions options)
+    {
+        if (!BindAddress.TryParse(options.HttpBindAddress, out IPEndPoint? endPoint, out string? bindError))
+        {
+            throw new ServerConfigurationException(bindError);
+        }
+
+        Serilog.ILogger logger = CreateLogger(options);
+        string dataDir = Path.GetFullPath(options.DataDir);
+        Directory.CreateDirectory(dataDir);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+        });
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(endPoint);
+            k.AddServerHeader = false;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        builder.Services.AddSerilog(logger, dispose: true);
+        builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<Readiness>();
+
+        RuntimeMetrics.Register();
+        WebApplication app = builder.Build();
+        app.UseSerilogRequestLogging(o =>
+        {
+            // Writes arrive thousands of times a second: routine requests log at Debug.
+            o.GetLevel = (ctx, _, ex) => ex is not null || ctx.Response.StatusCode >= 500
+                ? LogEventLevel.Error
+                : ctx.Response.StatusCode >= 400 ? LogEventLevel.Information : LogEventLevel.Debug;
+        });
+        app.UseHttpMetrics();
+
+        HealthEndpoints.Map(app);
+        app.MapMetrics("/metrics");
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapFallback((HttpContext ctx) => Results.Json(
+            new ErrorResponse("not found", $"path not found: {ctx.Request.Path}"),
+            ServerJsonContext.Default.ErrorResponse,
+            statusCode: StatusCodes.Status404NotFound));
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            app.Services.GetRequiredService<Readiness>().MarkReady();
+            logger.Information("InfluxLike {Version} listening on {Addresses}, data in {DataDir}", ServerVersion.Product, string.Join(", ", ListeningAddresses(app)), dataDir);
+        });
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            app.Services.GetRequiredService<Readiness>().MarkNotReady();
+            logger.Information("Shutting down");
+        });
+        return app;
+    }
+
+    /// <summary>Runs until SIGTERM, Ctrl+C or <paramref name="cancellationToken"/>; returns the exit code.</summary>
+    public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellationToken = default)
+    {
+        await using WebApplication app = Build(options);
+        await app.RunAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The addresses the server listens on (with the real port when 0 was asked for).</summary>
+    public static IReadOnlyList<string> ListeningAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    private static Serilog.ILogger CreateLogger(ServerOptions options)
+    {
+        LogEventLevel level = options.LogLevel.ToLowerInvariant() switch
+        {
+            "verbose" or "trace" => LogEventLevel.Verbose,
+            "debug" => LogEventLevel.Debug,
+            "information" or "info" => LogEventLevel.Information,
+            "warning" or "warn" => LogEventLevel.Warning,
+            "error" => LogEventLevel.Error,
+            "fatal" => LogEventLevel.Fatal,
+            _ => throw new ServerConfigurationException($"unknown log level \"{options.LogLevel}\" (verbose, debug, information, warning, error, fatal)"),
+        };
+
+        // Configured in code, not from configuration: Serilog.Settings.Configuration is not AOT-safe.
+        var config = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Warning)
+            .Enrich.FromLogContext();
+        config = options.LogFormat.ToLowerInvariant() switch
+        {
+            "json" => config.WriteTo.Console(new JsonFormatter(renderMessage: true)),
+            "text" => config.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}"),
+            _ => throw new ServerConfigurationException($"unknown log format \"{options.LogFormat}\" (text, json)"),
+        };
+        return config.CreateLogger();
+    }
+}
