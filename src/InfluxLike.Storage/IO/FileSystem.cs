@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+
+namespace InfluxLike.Storage.IO;
+
+/// <summary>Durability helpers the BCL lacks: fsync of a directory after a rename into it.</summary>
+internal static partial class FileSystem
+{
+    private const int ORdOnly = 0;
+    private const int ODirectory = 0x10000; // Linux
+
+    /// <summary>
+    /// Makes a rename or creation inside <paramref name="directory"/> durable (POSIX needs the directory
+    /// itself fsynced). A no-op where the platform offers no way to do it.
+    /// </summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        int fd = Open(directory, ORdOnly | ODirectory);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>Renames <paramref name="from"/> over <paramref name="to"/> atomically and makes it durable.</summary>
+    public static void ReplaceDurably(string from, string to)
+    {
+        File.Move(from, to, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(to))!);
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

@@ -1,0 +1,116 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
+namespace InfluxLike.Storage.Tsm.Encoding;
+
+/// <summary>
+/// Signed and unsigned 64-bit integers: constant-delta form for counters that step evenly (and constants),
+/// else zig-zag deltas bit-packed with <see cref="PackedIntegers"/>. Unsigned values go through the same
+/// code as their bit patterns: deltas wrap modulo 2^64 on both sides, so extremes round-trip.
+/// </summary>
+internal static class IntegerCodec
+{
+    public const byte ConstantDelta = 0;
+    public const byte Packed = 1;
+
+    public static void Encode(ReadOnlySpan<ulong> values, ByteWriter output) => Encode(MemoryMarshal.Cast<ulong, long>(values), output);
+
+    public static void Encode(ReadOnlySpan<long> values, ByteWriter output)
+    {
+        int n = values.Length;
+        long first = n > 0 ? values[0] : 0;
+        long delta = n > 1 ? unchecked(values[1] - values[0]) : 0;
+        bool constant = true;
+        for (int i = 2; i < n && constant; i++)
+        {
+            constant = unchecked(values[i] - values[i - 1]) == delta;
+        }
+
+        if (constant)
+        {
+            output.WriteByte(ConstantDelta);
+            output.WriteVarint(Varint.ZigZag(first));
+            output.WriteVarint(Varint.ZigZag(delta));
+            return;
+        }
+
+        ulong[] deltas = ArrayPool<ulong>.Shared.Rent(n - 1);
+        try
+        {
+            for (int i = 1; i < n; i++)
+            {
+                deltas[i - 1] = Varint.ZigZag(unchecked(values[i] - values[i - 1]));
+            }
+
+            output.WriteByte(Packed);
+            output.WriteVarint(Varint.ZigZag(first));
+            PackedIntegers.Encode(deltas.AsSpan(0, n - 1), output);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(deltas);
+        }
+    }
+
+    public static bool Decode(ReadOnlySpan<byte> source, Span<ulong> destination) => Decode(source, MemoryMarshal.Cast<ulong, long>(destination));
+
+    public static bool Decode(ReadOnlySpan<byte> source, Span<long> destination)
+    {
+        int n = destination.Length;
+        if (source.IsEmpty)
+        {
+            return n == 0;
+        }
+
+        int pos = 1;
+        if (!Varint.TryRead(source, ref pos, out ulong zFirst))
+        {
+            return false;
+        }
+
+        long first = Varint.UnZigZag(zFirst);
+        switch (source[0])
+        {
+            case ConstantDelta:
+                if (!Varint.TryRead(source, ref pos, out ulong zDelta) || pos != source.Length)
+                {
+                    return false;
+                }
+
+                long delta = Varint.UnZigZag(zDelta);
+                long v = first;
+                for (int i = 0; i < n; i++)
+                {
+                    destination[i] = v;
+                    v = unchecked(v + delta);
+                }
+
+                return true;
+
+            case Packed:
+                if (n < 2)
+                {
+                    return false;
+                }
+
+                int used = PackedIntegers.Decode(source[pos..], MemoryMarshal.Cast<long, ulong>(destination[1..]));
+                if (used < 0 || pos + used != source.Length)
+                {
+                    return false;
+                }
+
+                destination[0] = first;
+                long prev = first;
+                for (int i = 1; i < n; i++)
+                {
+                    prev = unchecked(prev + Varint.UnZigZag((ulong)destination[i]));
+                    destination[i] = prev;
+                }
+
+                return true;
+
+            default:
+                return false;
+        }
+    }
+}
