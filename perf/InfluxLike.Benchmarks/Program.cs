@@ -5,5 +5,15 @@ namespace InfluxLike.Benchmarks;
 internal static class Program
 {
     // dotnet run -c Release --project perf/InfluxLike.Benchmarks -- --filter '*LineProtocol*'
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    // dotnet run -c Release --project perf/InfluxLike.Benchmarks -- tsm-size FILE [points-per-block]
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "tsm-size")
+        {
+            TsmSizeTool.Run(args[1..]);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

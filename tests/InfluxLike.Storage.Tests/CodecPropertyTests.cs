@@ -52,6 +52,35 @@ public class CodecPropertyTests
     }
 
     [Fact]
+    public void Rice_coded_integers_round_trip_including_escapes()
+    {
+        var values = Gen.OneOf(
+            Gen.ULong[0, 5000].Array[0, 3000],
+            Gen.Select(Gen.ULong[0, 300].Array[1, 2000], Gen.ULong.Array[0, 20]).Select((small, big) => small.Concat(big).ToArray()),
+            Gen.ULong.Array[1, 100]);
+        Gen.Select(values, Gen.Int[0, 63]).Sample((v, k) =>
+        {
+            using var w = new ByteWriter();
+            RiceIntegers.Encode(v, k, w);
+            var back = new ulong[v.Length];
+            Assert.Equal(w.Length, RiceIntegers.Decode(w.WrittenSpan, back));
+            Assert.Equal(v, back);
+        }, iter: Iterations);
+    }
+
+    [Fact]
+    public void Gaussian_deltas_take_the_rice_form()
+    {
+        var rng = new Random(3);
+        long x = 5000;
+        long[] walk = [.. Enumerable.Range(0, 1000).Select(_ => x += (long)Math.Round(100 * (rng.NextDouble() + rng.NextDouble() + rng.NextDouble() + rng.NextDouble() - 2) * 1.73))];
+        using var w = new ByteWriter();
+        IntegerCodec.Encode(walk, w);
+        Assert.Equal(IntegerCodec.Rice, w.WrittenSpan[0]);
+        Assert.True(w.Length < 1000 * 9.1 / 8, $"{w.Length} bytes for 1000 values");
+    }
+
+    [Fact]
     public void Timestamps_round_trip()
     {
         Longs().Sample(values =>

@@ -12,6 +12,7 @@ internal static class IntegerCodec
 {
     public const byte ConstantDelta = 0;
     public const byte Packed = 1;
+    public const byte Rice = 2;
 
     public static void Encode(ReadOnlySpan<ulong> values, ByteWriter output) => Encode(MemoryMarshal.Cast<ulong, long>(values), output);
 
@@ -42,9 +43,20 @@ internal static class IntegerCodec
                 deltas[i - 1] = Varint.ZigZag(unchecked(values[i] - values[i - 1]));
             }
 
-            output.WriteByte(Packed);
+            // Whichever of fixed-width packing and Rice coding is smaller for these deltas.
+            ReadOnlySpan<ulong> d = deltas.AsSpan(0, n - 1);
+            long riceBits = RiceIntegers.EstimateBits(d, out int k);
+            bool rice = riceBits < PackedIntegers.EstimateBits(d);
+            output.WriteByte(rice ? Rice : Packed);
             output.WriteVarint(Varint.ZigZag(first));
-            PackedIntegers.Encode(deltas.AsSpan(0, n - 1), output);
+            if (rice)
+            {
+                RiceIntegers.Encode(d, k, output);
+            }
+            else
+            {
+                PackedIntegers.Encode(d, output);
+            }
         }
         finally
         {
@@ -87,13 +99,14 @@ internal static class IntegerCodec
 
                 return true;
 
-            case Packed:
+            case Packed or Rice:
                 if (n < 2)
                 {
                     return false;
                 }
 
-                int used = PackedIntegers.Decode(source[pos..], MemoryMarshal.Cast<long, ulong>(destination[1..]));
+                Span<ulong> raw = MemoryMarshal.Cast<long, ulong>(destination[1..]);
+                int used = source[0] == Rice ? RiceIntegers.Decode(source[pos..], raw) : PackedIntegers.Decode(source[pos..], raw);
                 if (used < 0 || pos + used != source.Length)
                 {
                     return false;

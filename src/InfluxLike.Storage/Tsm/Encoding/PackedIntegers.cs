@@ -18,7 +18,10 @@ namespace InfluxLike.Storage.Tsm.Encoding;
 /// </remarks>
 internal static class PackedIntegers
 {
-    public static void Encode(ReadOnlySpan<ulong> values, ByteWriter output)
+    /// <summary>The size in bits the best width gives (headers included), without encoding.</summary>
+    public static long EstimateBits(ReadOnlySpan<ulong> values) => ChooseWidth(values, out _);
+
+    private static long ChooseWidth(ReadOnlySpan<ulong> values, out int bestWidth)
     {
         // Histogram of bit lengths picks the cheapest width.
         Span<int> counts = stackalloc int[65];
@@ -29,7 +32,7 @@ internal static class PackedIntegers
         }
 
         int n = values.Length;
-        int bestWidth = 64;
+        bestWidth = 64;
         long bestCost = long.MaxValue;
         for (int w = 64; w >= 0; w--)
         {
@@ -51,6 +54,20 @@ internal static class PackedIntegers
             }
         }
 
+        return bestCost + 16;
+    }
+
+    public static void Encode(ReadOnlySpan<ulong> values, ByteWriter output)
+    {
+        ChooseWidth(values, out int bestWidth);
+        Span<int> counts = stackalloc int[65];
+        counts.Clear();
+        foreach (ulong v in values)
+        {
+            counts[64 - BitOperations.LeadingZeroCount(v)]++;
+        }
+
+        int n = values.Length;
         int width = bestWidth;
         int exceptions = 0;
         for (int l = width + 1; l <= 64; l++)
