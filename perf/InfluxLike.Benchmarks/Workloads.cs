@@ -9,13 +9,13 @@ internal static class Workloads
     /// The first <paramref name="maxBytes"/> bytes (cut at a line end) of the TSBS cpu workload made by
     /// perf/make-workload.sh. Set INFLUXLIKE_WORKLOAD to use another file.
     /// </summary>
-    public static byte[] TsbsCpu(int maxBytes, int decimals = -1)
+    public static byte[] TsbsCpu(int maxBytes, int decimals = -1, int hours = 1)
     {
         string path = Environment.GetEnvironmentVariable("INFLUXLIKE_WORKLOAD")
-            ?? Path.Combine(FindRoot(), "perf", ".work", $"cpu-100hosts-1h-dec{decimals}.lp");
+            ?? Path.Combine(FindRoot(), "perf", ".work", $"cpu-100hosts-{hours}h-dec{decimals}.lp");
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"Run perf/make-workload.sh 1 {decimals} first (missing {path}).");
+            throw new FileNotFoundException($"Run perf/make-workload.sh {hours} {decimals} first (missing {path}).");
         }
 
         using var f = File.OpenRead(path);

@@ -210,6 +210,30 @@ internal static class PackedIntegers
             }
         }
 
+        else
+        {
+            // Wide values may straddle 9 bytes: one 8-byte read plus one byte.
+            long safeBits = ((long)source.Length - 9) * 8;
+            for (; i < n; i++)
+            {
+                long bit = (long)i * width;
+                if (bit > safeBits)
+                {
+                    break;
+                }
+
+                int at = (int)(bit >> 3);
+                int shift = (int)(bit & 7);
+                ulong v = BinaryPrimitives.ReadUInt64LittleEndian(source[at..]) >> shift;
+                if (shift != 0)
+                {
+                    v |= (ulong)source[at + 8] << (64 - shift);
+                }
+
+                destination[i] = v & mask;
+            }
+        }
+
         for (; i < n; i++)
         {
             destination[i] = ReadBits(source, (long)i * width, width, mask);

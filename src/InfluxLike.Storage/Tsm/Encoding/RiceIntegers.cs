@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace InfluxLike.Storage.Tsm.Encoding;
 
@@ -88,8 +89,19 @@ internal static class RiceIntegers
     }
 
     /// <summary>Decodes destination.Length values; returns bytes read or -1 when malformed.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Decode(ReadOnlySpan<byte> source, Span<ulong> destination)
+    {
+        var sink = new RawSink(destination);
+        return Decode(source, destination.Length, ref sink);
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="count"/> values into <paramref name="sink"/>, which may transform them on the
+    /// way (prefix sums, scaling) so callers need no second pass. Returns bytes read or -1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int Decode<TSink>(ReadOnlySpan<byte> source, int count, ref TSink sink)
+        where TSink : struct, IValueSink, allows ref struct
     {
         if (source.IsEmpty || source[0] > 63)
         {
@@ -99,37 +111,69 @@ internal static class RiceIntegers
         int k = source[0];
         ReadOnlySpan<byte> data = source[1..];
         long totalBits = (long)data.Length * 8;
-        long bit = 0;
-        for (int i = 0; i < destination.Length; i++)
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        int n = count;
+        int i = 0;
+
+        // Fast path: a 64-bit bit buffer refilled branch-free to at least 56 bits (F. Giesen's "bit
+        // reader variant 4"), so decoding runs on registers and the serial dependency from one value's
+        // length to the next value's position costs a shift, not a memory load.
+        ulong buffer = 0;
+        int valid = 0;   // valid bits in buffer, left-aligned
+        int next = 0;    // next byte of data not yet in buffer
+        while (i < n && next + 8 <= data.Length)
         {
-            // Count leading ones of the next (up to) 64 bits.
-            ulong word = Peek(data, bit);
-            int ones = BitOperations.LeadingZeroCount(~word);
-            ulong value;
-            if (ones < MaxUnary)
+            buffer |= BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) >> valid;
+            next += (63 - valid) >> 3;
+            valid |= 56;
+
+            int ones = BitOperations.LeadingZeroCount(~buffer);
+            int length = ones + 1 + k;
+            if (ones >= MaxUnary || length > valid)
             {
-                bit += ones + 1;
-                ulong low = k == 0 ? 0 : Peek(data, bit) >> (64 - k);
-                bit += k;
-                value = ((ulong)ones << k) | low;
-            }
-            else
-            {
-                bit += MaxUnary;
-                value = Peek(data, bit);
-                bit += 64;
+                break; // an escape or a long value: the slow path takes over from here
             }
 
+            ulong low = k == 0 ? 0 : (buffer << (ones + 1)) >> (64 - k);
+            sink.Put(i++, ((ulong)ones << k) | low);
+            buffer <<= length;
+            valid -= length;
+        }
+
+        long bit = ((long)next * 8) - valid;
+        for (; i < n; i++)
+        {
+            sink.Put(i, ReadSlow(data, ref bit, k));
             if (bit > totalBits)
             {
                 return -1;
             }
-
-            destination[i] = value;
         }
 
-        int used = (int)((bit + 7) / 8);
-        return 1 + used;
+        if (bit > totalBits)
+        {
+            return -1;
+        }
+
+        return 1 + (int)((bit + 7) / 8);
+    }
+
+    private static ulong ReadSlow(ReadOnlySpan<byte> data, ref long bit, int k)
+    {
+        ulong word = Peek(data, bit);
+        int ones = BitOperations.LeadingZeroCount(~word);
+        if (ones < MaxUnary)
+        {
+            bit += ones + 1;
+            ulong low = k == 0 ? 0 : Peek(data, bit) >> (64 - k);
+            bit += k;
+            return ((ulong)ones << k) | low;
+        }
+
+        bit += MaxUnary;
+        ulong value = Peek(data, bit);
+        bit += 64;
+        return value;
     }
 
     // The 64 bits starting at `bit`, zero-filled past the end.
@@ -164,4 +208,20 @@ internal static class RiceIntegers
 
         return word;
     }
+}
+
+/// <summary>Receives decoded values in order; implemented by structs so calls inline.</summary>
+internal interface IValueSink
+{
+    void Put(int index, ulong value);
+}
+
+/// <summary>Stores values as they are.</summary>
+internal readonly ref struct RawSink : IValueSink
+{
+    private readonly Span<ulong> _destination;
+
+    public RawSink(Span<ulong> destination) => _destination = destination;
+
+    public void Put(int index, ulong value) => _destination[index] = value;
 }
