@@ -222,4 +222,46 @@ public class TsmFileTests
         Assert.Equal([new Tombstone(0, 100)], again.Tombstones.For(Mem, "x"u8));
         Assert.Empty(again.Tombstones.For(Mem, "a"u8));
     }
+
+    [Fact]
+    public void Readers_drop_tombstoned_points_on_the_fly()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("d.tsm");
+        var (ts, v) = Series(3000);
+        using (var w = new TsmWriter(path, 1000))
+        {
+            w.WriteFloats(Cpu, "v"u8, ts, v);
+            w.Finish();
+        }
+
+        using var r = TsmReader.Open(path);
+        r.Tombstones.Append([(Cpu, "v"u8.ToArray(), new Tombstone(ts[10], ts[19])), (Cpu, "v"u8.ToArray(), new Tombstone(ts[1000], ts[1999]))]);
+        r.TryFind(Cpu, "v"u8, out int k);
+        TsmKey key = r.GetKey(k);
+        IReadOnlyList<Tombstone> deleted = r.Tombstones.For(Cpu, "v"u8);
+        var keptTs = new List<long>();
+        var bt = new long[1000];
+        var bv = new double[1000];
+        int skipped = 0;
+        foreach (TsmIndexEntry e in r.BlocksOverlapping(key, long.MinValue, long.MaxValue))
+        {
+            if (TombstoneFilter.CoversBlock(e, deleted))
+            {
+                skipped++;
+                continue;
+            }
+
+            int n = r.ReadFloats(e, bt, bv);
+            n = TombstoneFilter.Apply(bt.AsSpan(0, n), bv.AsSpan(0, n), deleted);
+            keptTs.AddRange(bt[..n]);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(v[Array.IndexOf(ts, bt[i])], bv[i]);
+            }
+        }
+
+        Assert.Equal(1, skipped);
+        Assert.Equal(ts.Where((t, i) => !(i >= 10 && i <= 19) && !(i >= 1000 && i <= 1999)), keptTs);
+    }
 }

@@ -201,3 +201,53 @@ public sealed class TombstoneSet
         return !Varint.TryRead(data, ref pos, out ulong fl) || fl + 20 > (ulong)(data.Length - pos);
     }
 }
+
+/// <summary>Removes deleted points from decoded columns in place (what readers do on the fly).</summary>
+public static class TombstoneFilter
+{
+    /// <summary>
+    /// Drops the points of <paramref name="timestamps"/>/<paramref name="values"/> that fall in any of
+    /// <paramref name="deleted"/>, keeping order; returns the number of points kept.
+    /// </summary>
+    public static int Apply<T>(Span<long> timestamps, Span<T> values, IReadOnlyList<Tombstone> deleted)
+    {
+        if (deleted.Count == 0)
+        {
+            return timestamps.Length;
+        }
+
+        int kept = 0;
+        for (int i = 0; i < timestamps.Length; i++)
+        {
+            long t = timestamps[i];
+            bool gone = false;
+            for (int d = 0; d < deleted.Count && !gone; d++)
+            {
+                gone = deleted[d].Contains(t);
+            }
+
+            if (!gone)
+            {
+                timestamps[kept] = t;
+                values[kept] = values[i];
+                kept++;
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>Whether a whole block [min, max] is deleted, so it need not be decoded at all.</summary>
+    public static bool CoversBlock(in TsmIndexEntry entry, IReadOnlyList<Tombstone> deleted)
+    {
+        foreach (Tombstone t in deleted)
+        {
+            if (t.MinTime <= entry.MinTime && t.MaxTime >= entry.MaxTime)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -121,17 +121,36 @@ internal static class RiceIntegers
         ulong buffer = 0;
         int valid = 0;   // valid bits in buffer, left-aligned
         int next = 0;    // next byte of data not yet in buffer
-        while (i < n && next + 8 <= data.Length)
+        // Refill only when fewer bits remain than a typical value needs: for small k several values
+        // decode per refill, and the loop-carried chain is just count-leading-ones, add, shift.
+        int threshold = Math.Min(56, k + 9);
+        while (i < n)
         {
-            buffer |= BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) >> valid;
-            next += (63 - valid) >> 3;
-            valid |= 56;
+            if (valid < threshold)
+            {
+                if (next + 8 > data.Length)
+                {
+                    break;
+                }
+
+                buffer |= BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) >> valid;
+                next += (63 - valid) >> 3;
+                valid |= 56;
+            }
 
             int ones = BitOperations.LeadingZeroCount(~buffer);
             int length = ones + 1 + k;
             if (ones >= MaxUnary || length > valid)
             {
-                break; // an escape or a long value: the slow path takes over from here
+                if (valid >= 56 || next + 8 > data.Length)
+                {
+                    break; // an escape or a value longer than the buffer: the slow path takes over
+                }
+
+                buffer |= BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) >> valid;
+                next += (63 - valid) >> 3;
+                valid |= 56;
+                continue;
             }
 
             ulong low = k == 0 ? 0 : (buffer << (ones + 1)) >> (64 - k);
