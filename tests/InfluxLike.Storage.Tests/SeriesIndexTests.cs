@@ -53,11 +53,12 @@ public class SeriesIndexTests
     [Fact]
     public void Every_operator_agrees_with_a_brute_force_scan()
     {
-        Gen.Select(SeriesGen.Array[0, 60], Predicate(3).Array[1, 10], Gen.Int[0, 10]).Sample((series, predicates, deleteEvery) =>
+        Gen.Select(SeriesGen.Array[0, 60], Predicate(3).Array[1, 10], Gen.Int[0, 10], Gen.Int[1, 40]).Sample((series, predicates, deleteEvery, checkpointEvery) =>
         {
             using var dir = new TempDir();
             var ids = new Dictionary<string, ulong>();
-            using (var index = SeriesIndex.Open(dir.Path))
+            var options = new SeriesIndexOptions { CheckpointEvery = checkpointEvery }; // mapped file + memory part mixed
+            using (var index = SeriesIndex.Open(dir.Path, options))
             {
                 foreach (Series s in series)
                 {
@@ -75,8 +76,9 @@ public class SeriesIndexTests
                 Check(index);
             }
 
-            // And the same after a restart.
-            using var reopened = SeriesIndex.Open(dir.Path);
+            // And the same after a restart (all in the mapped file).
+            using var reopened = SeriesIndex.Open(dir.Path, options);
+            Assert.Equal(ids.Count, reopened.MappedSeries);
             Check(reopened);
 
             void Check(SeriesIndex index)

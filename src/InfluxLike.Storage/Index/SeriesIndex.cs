@@ -11,6 +11,9 @@ public sealed record SeriesIndexOptions
 
     /// <summary>Most series the bucket may hold; 0 means no limit.</summary>
     public long MaxSeries { get; init; }
+
+    /// <summary>Series kept in the in-memory part before it is merged into the mapped index file.</summary>
+    public int CheckpointEvery { get; init; } = 100_000;
 }
 
 /// <summary>A write would create more series than the bucket allows. Nothing of the series was stored.</summary>
@@ -33,8 +36,12 @@ public sealed class SeriesLimitExceededException : Exception
 /// field keys of each measurement with their types. Answers series predicates and schema questions.
 /// </summary>
 /// <remarks>
-/// This version keeps the inverted index in memory and rebuilds it at start-up from the series file (not
-/// from TSM data); the persisted, memory-mapped index files of issue 4 replace the rebuild.
+/// Two parts, unioned by every query: an immutable, memory-mapped index file (<see cref="TsiFile"/>) for
+/// the series up to its max id, and an in-memory part for the series added since. When the in-memory part
+/// passes <see cref="SeriesIndexOptions.CheckpointEvery"/> series (and at shutdown) both are merged into a
+/// new file, swapped in atomically. Start-up maps the file and rebuilds only the in-memory part, from the
+/// series log: nothing is rebuilt from TSM data, and the managed heap holds nothing per mapped series.
+/// Series deleted after the file was written are filtered out by id until the next merge drops them.
 /// Writers take a write lock only when a series is new; queries share a read lock.
 /// </remarks>
 public sealed class SeriesIndex : IDisposable
@@ -44,16 +51,26 @@ public sealed class SeriesIndex : IDisposable
     private readonly SeriesIndexOptions _options;
     private readonly SeriesFile _series;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly SortedDictionary<string, MeasurementEntry> _measurements = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, FieldType>> _fields = new(StringComparer.Ordinal);
     private readonly string _fieldsPath;
-    private List<ulong> _all = [];
+    private readonly string _tsiPath;
+    private MemoryIndex _memory = new();
+    private TsiFile? _file;
+    private bool _deletedSinceCheckpoint;
 
     private SeriesIndex(string directory, SeriesIndexOptions options, SeriesFile series)
     {
         _options = options;
         _series = series;
         _fieldsPath = Path.Combine(directory, FieldsFileName);
+        _tsiPath = Path.Combine(directory, TsiFile.FileName);
     }
+
+    /// <summary>Series held by the mapped index file (the rest are in memory).</summary>
+    public long MappedSeries => _file?.SeriesCount ?? 0;
+
+    /// <summary>Bytes of the mapped index file.</summary>
+    public long IndexFileBytes => _file?.SizeBytes ?? 0;
 
     public long SeriesCount => _series.Count;
 
@@ -62,16 +79,47 @@ public sealed class SeriesIndex : IDisposable
     {
         SeriesFile series = SeriesFile.Open(directory);
         var index = new SeriesIndex(directory, options ?? new SeriesIndexOptions(), series);
-        for (ulong id = 1; id <= series.MaxId; id++)
+        try
         {
-            if (!series.IsDeleted(id))
+            if (File.Exists(index._tsiPath))
             {
-                index.AddToIndex(id, series.GetKey(id));
+                try
+                {
+                    index._file = TsiFile.Open(index._tsiPath);
+                    if (index._file.MaxId > series.MaxId)
+                    {
+                        // The file names series the log does not have: trust the log, rebuild.
+                        index._file.Dispose();
+                        index._file = null;
+                    }
+                }
+                catch (CorruptionException)
+                {
+                    index._file = null; // rebuilt from the series log below
+                }
             }
-        }
 
-        index.LoadFields();
-        return index;
+            for (ulong id = (index._file?.MaxId ?? 0) + 1; id <= series.MaxId; id++)
+            {
+                if (!series.IsDeleted(id))
+                {
+                    index._memory.Add(id, series.GetKey(id));
+                }
+            }
+
+            index.LoadFields();
+            if (index._memory.Count >= index._options.CheckpointEvery)
+            {
+                index.Checkpoint();
+            }
+
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The id of a series, adding it when new. Throws <see cref="SeriesLimitExceededException"/> past the limit.</summary>
@@ -96,7 +144,13 @@ public sealed class SeriesIndex : IDisposable
             }
 
             id = _series.GetOrAdd(seriesKey, out _);
-            AddToIndex(id, seriesKey);
+            _memory.Add(id, seriesKey);
+            if (_memory.Count >= _options.CheckpointEvery)
+            {
+                _series.Flush();
+                CheckpointLocked();
+            }
+
             return id;
         }
         finally
@@ -115,7 +169,7 @@ public sealed class SeriesIndex : IDisposable
         _lock.EnterUpgradeableReadLock();
         try
         {
-            if (_measurements.TryGetValue(measurement, out MeasurementEntry? m) && m.Fields.TryGetValue(field, out FieldType known))
+            if (_fields.TryGetValue(measurement, out Dictionary<string, FieldType>? m) && m.TryGetValue(field, out FieldType known))
             {
                 return known;
             }
@@ -123,8 +177,7 @@ public sealed class SeriesIndex : IDisposable
             _lock.EnterWriteLock();
             try
             {
-                m ??= GetMeasurement(measurement);
-                m.Fields[field] = type;
+                FieldsOf(measurement)[field] = type;
                 AppendField(measurement, field, type);
                 return type;
             }
@@ -153,52 +206,52 @@ public sealed class SeriesIndex : IDisposable
         }
     }
 
-    public IReadOnlyList<string> Measurements(SeriesPredicate? predicate = null) => Schema(predicate, (ids, result) =>
+    public IReadOnlyList<string> Measurements(SeriesPredicate? predicate = null) => Schema(predicate, (ids, names) =>
     {
-        foreach (var (name, m) in _measurements)
+        foreach (IIndexSource part in Parts())
         {
-            if (Overlaps(m.Series, ids))
+            foreach (string m in part.MeasurementNames())
             {
-                result.Add(name);
-            }
-        }
-    });
-
-    public IReadOnlyList<string> TagKeys(SeriesPredicate? predicate = null) => Schema(predicate, (ids, result) =>
-    {
-        var keys = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (MeasurementEntry m in _measurements.Values)
-        {
-            foreach (var (key, entry) in m.Tags)
-            {
-                if (!keys.Contains(key) && Overlaps(entry.Series, ids))
+                if (!names.Contains(m) && Overlaps(part.MeasurementSeries(m), ids))
                 {
-                    keys.Add(key);
+                    names.Add(m);
                 }
             }
         }
-
-        result.AddRange(keys);
     });
 
-    public IReadOnlyList<string> TagValues(string key, SeriesPredicate? predicate = null) => Schema(predicate, (ids, result) =>
+    public IReadOnlyList<string> TagKeys(SeriesPredicate? predicate = null) => Schema(predicate, (ids, names) =>
     {
-        var values = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (MeasurementEntry m in _measurements.Values)
+        foreach (IIndexSource part in Parts())
         {
-            if (m.Tags.TryGetValue(key, out TagKeyEntry? entry))
+            foreach (string m in part.MeasurementNames())
             {
-                foreach (var (value, series) in entry.Values)
+                foreach (string key in part.TagKeys(m))
                 {
-                    if (!values.Contains(value) && Overlaps(series, ids))
+                    if (!names.Contains(key) && Overlaps(part.TagKeySeries(m, key), ids))
                     {
-                        values.Add(value);
+                        names.Add(key);
                     }
                 }
             }
         }
+    });
 
-        result.AddRange(values);
+    public IReadOnlyList<string> TagValues(string key, SeriesPredicate? predicate = null) => Schema(predicate, (ids, names) =>
+    {
+        foreach (IIndexSource part in Parts())
+        {
+            foreach (string m in part.MeasurementNames())
+            {
+                foreach (string value in part.TagValues(m, key))
+                {
+                    if (!names.Contains(value) && Overlaps(part.ValueSeries(m, key, value), ids))
+                    {
+                        names.Add(value);
+                    }
+                }
+            }
+        }
     });
 
     public IReadOnlyList<(string Field, FieldType Type)> FieldKeys(string measurement)
@@ -206,8 +259,8 @@ public sealed class SeriesIndex : IDisposable
         _lock.EnterReadLock();
         try
         {
-            return _measurements.TryGetValue(measurement, out MeasurementEntry? m)
-                ? [.. m.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value))]
+            return _fields.TryGetValue(measurement, out Dictionary<string, FieldType>? m)
+                ? [.. m.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value))]
                 : [];
         }
         finally
@@ -222,7 +275,7 @@ public sealed class SeriesIndex : IDisposable
         _lock.EnterReadLock();
         try
         {
-            return measurement is null ? _all.Count : _measurements.TryGetValue(measurement, out MeasurementEntry? m) ? m.Series.Count : 0;
+            return Evaluate(measurement is null ? SeriesPredicate.All : new SeriesPredicate.MeasurementEquals(measurement)).Length;
         }
         finally
         {
@@ -238,20 +291,22 @@ public sealed class SeriesIndex : IDisposable
         {
             _series.Delete(ids);
             _series.Flush();
-            var gone = new HashSet<ulong>(ids);
-            _all.RemoveAll(gone.Contains);
-            foreach (MeasurementEntry m in _measurements.Values)
-            {
-                m.Series.RemoveAll(gone.Contains);
-                foreach (TagKeyEntry t in m.Tags.Values)
-                {
-                    t.Series.RemoveAll(gone.Contains);
-                    foreach (List<ulong> list in t.Values.Values)
-                    {
-                        list.RemoveAll(gone.Contains);
-                    }
-                }
-            }
+            _memory.Remove(new HashSet<ulong>(ids));
+            _deletedSinceCheckpoint = true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Merges the in-memory part into a new mapped index file.</summary>
+    public void Checkpoint()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            CheckpointLocked();
         }
         finally
         {
@@ -264,23 +319,55 @@ public sealed class SeriesIndex : IDisposable
 
     public void Dispose()
     {
-        _series.Dispose();
-        _lock.Dispose();
+        try
+        {
+            if (_memory.Count > 0 || _deletedSinceCheckpoint)
+            {
+                Checkpoint();
+            }
+        }
+        finally
+        {
+            _file?.Dispose();
+            _series.Dispose();
+            _lock.Dispose();
+        }
     }
 
-    private IReadOnlyList<string> Schema(SeriesPredicate? predicate, Action<ulong[], List<string>> collect)
+    // Under the write lock: no query is running, so the old file can be closed at once.
+    private void CheckpointLocked()
+    {
+        var merged = new MergedSource([.. Parts()], _series.IsDeleted);
+        TsiFile.Write(_tsiPath, _series.MaxId, merged);
+        _file?.Dispose();
+        _file = TsiFile.Open(_tsiPath);
+        _memory = new MemoryIndex();
+        _deletedSinceCheckpoint = false;
+    }
+
+    private IEnumerable<IIndexSource> Parts()
+    {
+        if (_file is not null)
+        {
+            yield return _file;
+        }
+
+        yield return _memory;
+    }
+
+    private IReadOnlyList<string> Schema(SeriesPredicate? predicate, Action<ulong[], HashSet<string>> collect)
     {
         _lock.EnterReadLock();
         try
         {
             ulong[] ids = Evaluate(predicate ?? SeriesPredicate.All);
-            var result = new List<string>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
             if (ids.Length > 0)
             {
-                collect(ids, result);
+                collect(ids, names);
             }
 
-            return result;
+            return [.. names.Order(StringComparer.Ordinal)];
         }
         finally
         {
@@ -288,10 +375,10 @@ public sealed class SeriesIndex : IDisposable
         }
     }
 
-    private static bool Overlaps(List<ulong> sorted, ulong[] ids)
+    private static bool Overlaps(ulong[] sorted, ulong[] ids)
     {
         // Walk the smaller side, binary search the larger.
-        if (sorted.Count <= ids.Length)
+        if (sorted.Length <= ids.Length)
         {
             foreach (ulong id in sorted)
             {
@@ -306,7 +393,7 @@ public sealed class SeriesIndex : IDisposable
 
         foreach (ulong id in ids)
         {
-            if (sorted.BinarySearch(id) >= 0)
+            if (Array.BinarySearch(sorted, id) >= 0)
             {
                 return true;
             }
@@ -315,92 +402,57 @@ public sealed class SeriesIndex : IDisposable
         return false;
     }
 
-    // Under the read or write lock.
-    private ulong[] Evaluate(SeriesPredicate predicate) => predicate switch
+    // Under the read or write lock. Predicates hold per series, so each part is evaluated on its own
+    // and the results unioned; mapped series deleted since the file was written are dropped here.
+    private ulong[] Evaluate(SeriesPredicate predicate)
     {
-        SeriesPredicate.AllSeries => [.. _all],
-        SeriesPredicate.MeasurementEquals m => _measurements.TryGetValue(m.Name, out MeasurementEntry? e) ? [.. e.Series] : [],
-        SeriesPredicate.MeasurementMatches m => Postings.UnionAll(_measurements.Where(kv => m.Pattern.IsMatch(kv.Key)).Select(kv => kv.Value.Series.ToArray())),
-        SeriesPredicate.TagEquals t when t.Value.Length == 0 => Postings.Except([.. _all], Evaluate(new SeriesPredicate.TagExists(t.Key))),
-        SeriesPredicate.TagEquals t => Postings.UnionAll(_measurements.Values
-            .Select(m => m.Tags.TryGetValue(t.Key, out TagKeyEntry? k) && k.Values.TryGetValue(t.Value, out List<ulong>? l) ? l.ToArray() : [])),
-        SeriesPredicate.TagNotEquals t => Postings.Except([.. _all], Evaluate(new SeriesPredicate.TagEquals(t.Key, t.Value))),
-        SeriesPredicate.TagMatches t => TagMatches(t),
-        SeriesPredicate.TagNotMatches t => Postings.Except([.. _all], TagMatches(new SeriesPredicate.TagMatches(t.Key, t.Pattern))),
-        SeriesPredicate.TagExists t => Postings.UnionAll(_measurements.Values.Select(m => m.Tags.TryGetValue(t.Key, out TagKeyEntry? k) ? k.Series.ToArray() : [])),
-        SeriesPredicate.And a => Postings.Intersect(Evaluate(a.Left), Evaluate(a.Right)),
-        SeriesPredicate.Or o => Postings.Union(Evaluate(o.Left), Evaluate(o.Right)),
-        SeriesPredicate.Not n => Postings.Except([.. _all], Evaluate(n.Inner)),
+        ulong[] fromMemory = Evaluate(predicate, _memory);
+        if (_file is null)
+        {
+            return fromMemory;
+        }
+
+        ulong[] fromFile = Evaluate(predicate, _file);
+        if (_series.Count < (long)_series.MaxId)
+        {
+            fromFile = Array.FindAll(fromFile, id => !_series.IsDeleted(id));
+        }
+
+        return Postings.Union(fromFile, fromMemory);
+    }
+
+    private static ulong[] Evaluate(SeriesPredicate predicate, IIndexSource part) => predicate switch
+    {
+        SeriesPredicate.AllSeries => part.All(),
+        SeriesPredicate.MeasurementEquals m => part.MeasurementSeries(m.Name),
+        SeriesPredicate.MeasurementMatches m => Postings.UnionAll(part.MeasurementNames().Where(n => m.Pattern.IsMatch(n)).Select(part.MeasurementSeries)),
+        SeriesPredicate.TagEquals t when t.Value.Length == 0 => Postings.Except(part.All(), Evaluate(new SeriesPredicate.TagExists(t.Key), part)),
+        SeriesPredicate.TagEquals t => Postings.UnionAll(part.MeasurementNames().Select(m => part.ValueSeries(m, t.Key, t.Value))),
+        SeriesPredicate.TagNotEquals t => Postings.Except(part.All(), Evaluate(new SeriesPredicate.TagEquals(t.Key, t.Value), part)),
+        SeriesPredicate.TagMatches t => TagMatches(t, part),
+        SeriesPredicate.TagNotMatches t => Postings.Except(part.All(), TagMatches(new SeriesPredicate.TagMatches(t.Key, t.Pattern), part)),
+        SeriesPredicate.TagExists t => Postings.UnionAll(part.MeasurementNames().Select(m => part.TagKeySeries(m, t.Key))),
+        SeriesPredicate.And a => Postings.Intersect(Evaluate(a.Left, part), Evaluate(a.Right, part)),
+        SeriesPredicate.Or o => Postings.Union(Evaluate(o.Left, part), Evaluate(o.Right, part)),
+        SeriesPredicate.Not n => Postings.Except(part.All(), Evaluate(n.Inner, part)),
         _ => throw new NotSupportedException($"unknown predicate {predicate.GetType().Name}"),
     };
 
-    private ulong[] TagMatches(SeriesPredicate.TagMatches t)
+    private static ulong[] TagMatches(SeriesPredicate.TagMatches t, IIndexSource part)
     {
-        var sets = new List<ulong[]>();
-        foreach (MeasurementEntry m in _measurements.Values)
-        {
-            if (m.Tags.TryGetValue(t.Key, out TagKeyEntry? k))
-            {
-                foreach (var (value, series) in k.Values)
-                {
-                    if (t.Pattern.IsMatch(value))
-                    {
-                        sets.Add([.. series]);
-                    }
-                }
-            }
-        }
-
-        ulong[] matched = Postings.UnionAll(sets);
+        ulong[] matched = Postings.UnionAll(part.MeasurementNames().SelectMany(m => part.ValuesMatching(m, t.Key, v => t.Pattern.IsMatch(v))));
 
         // A series without the tag compares as "": it matches when the pattern matches the empty string.
-        return t.Pattern.IsMatch("") ? Postings.Union(matched, Postings.Except([.. _all], Evaluate(new SeriesPredicate.TagExists(t.Key)))) : matched;
+        return t.Pattern.IsMatch("")
+            ? Postings.Union(matched, Postings.Except(part.All(), Evaluate(new SeriesPredicate.TagExists(t.Key), part)))
+            : matched;
     }
 
-    // Under the write lock (or during Open).
-    private void AddToIndex(ulong id, ReadOnlySpan<byte> key)
+    private Dictionary<string, FieldType> FieldsOf(string measurement)
     {
-        var (measurementBytes, tags) = SeriesKey.Parse(key);
-        MeasurementEntry m = GetMeasurement(Encoding.UTF8.GetString(measurementBytes));
-        Append(m.Series, id);
-        Append(_all, id);
-        foreach (var (k, v) in tags)
+        if (!_fields.TryGetValue(measurement, out Dictionary<string, FieldType>? m))
         {
-            string tagKey = Encoding.UTF8.GetString(k);
-            if (!m.Tags.TryGetValue(tagKey, out TagKeyEntry? entry))
-            {
-                m.Tags[tagKey] = entry = new TagKeyEntry();
-            }
-
-            Append(entry.Series, id);
-            string tagValue = Encoding.UTF8.GetString(v);
-            if (!entry.Values.TryGetValue(tagValue, out List<ulong>? list))
-            {
-                entry.Values[tagValue] = list = [];
-            }
-
-            Append(list, id);
-        }
-    }
-
-    // Ids grow, so appending keeps lists sorted; a re-added series (deleted before) gets a larger id too.
-    private static void Append(List<ulong> list, ulong id)
-    {
-        if (list.Count == 0 || list[^1] < id)
-        {
-            list.Add(id);
-        }
-        else if (list.BinarySearch(id) is int at and < 0)
-        {
-            list.Insert(~at, id);
-        }
-    }
-
-    private MeasurementEntry GetMeasurement(string name)
-    {
-        if (!_measurements.TryGetValue(name, out MeasurementEntry? m))
-        {
-            _measurements[name] = m = new MeasurementEntry();
+            _fields[measurement] = m = new(StringComparer.Ordinal);
         }
 
         return m;
@@ -419,7 +471,7 @@ public sealed class SeriesIndex : IDisposable
             string[] parts = line.Split('\t');
             if (parts.Length == 3 && byte.TryParse(parts[2], out byte t) && t is >= 1 and <= 5)
             {
-                GetMeasurement(Unquote(parts[0])).Fields.TryAdd(Unquote(parts[1]), (FieldType)t);
+                FieldsOf(Unquote(parts[0])).TryAdd(Unquote(parts[1]), (FieldType)t);
             }
         }
     }
@@ -449,21 +501,5 @@ public sealed class SeriesIndex : IDisposable
         }
 
         return sb.ToString();
-    }
-
-    private sealed class MeasurementEntry
-    {
-        public List<ulong> Series { get; } = [];
-
-        public Dictionary<string, TagKeyEntry> Tags { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, FieldType> Fields { get; } = new(StringComparer.Ordinal);
-    }
-
-    private sealed class TagKeyEntry
-    {
-        public List<ulong> Series { get; } = [];
-
-        public Dictionary<string, List<ulong>> Values { get; } = new(StringComparer.Ordinal);
     }
 }
