@@ -6,8 +6,15 @@ internal static class Program
 {
     // dotnet run -c Release --project perf/InfluxLike.Benchmarks -- --filter '*LineProtocol*'
     // dotnet run -c Release --project perf/InfluxLike.Benchmarks -- tsm-size FILE [points-per-block]
+    //                                                                series-index SERIES [DIR]
     public static void Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "series-index")
+        {
+            SeriesIndexTool.Run(args[1..]);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "tsm-size")
         {
             TsmSizeTool.Run(args[1..]);

@@ -39,7 +39,7 @@ public class SeriesIndexTests
         Pick(Measurements).Select(m => (P)new P.MeasurementEquals(m)),
         Gen.Select(Pick(TagKeys), Pick([.. TagValues, ""])).Select((k, v) => (P)new P.TagEquals(k, v)),
         Gen.Select(Pick(TagKeys), Pick(TagValues)).Select((k, v) => (P)new P.TagNotEquals(k, v)),
-        Gen.Select(Pick(TagKeys), Pick(["^a", "b|c", ".*", "^$", "y"])).Select((k, r) => (P)new P.TagMatches(k, new Regex(r))),
+        Gen.Select(Pick(TagKeys), Pick(["^a", "b|c", ".*", "^$", "y", "^a b", "^k=", "^x,?y", "^a*", "^\\w", "^k\\=v$"])).Select((k, r) => (P)new P.TagMatches(k, new Regex(r))),
         Gen.Select(Pick(TagKeys), Pick(["^a", "b|c", ".*", "^$"])).Select((k, r) => (P)new P.TagNotMatches(k, new Regex(r))),
         Pick(TagKeys).Select(k => (P)new P.TagExists(k)),
         Gen.Const(P.All));
@@ -53,11 +53,12 @@ public class SeriesIndexTests
     [Fact]
     public void Every_operator_agrees_with_a_brute_force_scan()
     {
-        Gen.Select(SeriesGen.Array[0, 60], Predicate(3).Array[1, 10], Gen.Int[0, 10], Gen.Int[1, 40]).Sample((series, predicates, deleteEvery, checkpointEvery) =>
+        Gen.Select(SeriesGen.Array[0, 60], Predicate(3).Array[1, 10], Gen.Int[0, 10], Gen.Int[1, 40], Gen.Bool).Sample((series, predicates, deleteEvery, checkpointEvery, filter) =>
         {
             using var dir = new TempDir();
             var ids = new Dictionary<string, ulong>();
-            var options = new SeriesIndexOptions { CheckpointEvery = checkpointEvery }; // mapped file + memory part mixed
+            // Mapped file and memory part mixed; `and` by key filtering or by postings intersection.
+            var options = new SeriesIndexOptions { CheckpointEvery = checkpointEvery, FilterThreshold = filter ? 4096 : 0 };
             using (var index = SeriesIndex.Open(dir.Path, options))
             {
                 foreach (Series s in series)
@@ -103,6 +104,21 @@ public class SeriesIndexTests
                 Assert.Equal(live.Count(s => s.Measurement == "cpu"), index.Cardinality("cpu"));
             }
         }, iter: 150);
+    }
+
+    [Theory]
+    [InlineData("^host_12", "host_12")]
+    [InlineData("^host\\.1", "host.1")]
+    [InlineData("^ab*c", "a")]
+    [InlineData("^ab?", "a")]
+    [InlineData("^a\\d", "a")]
+    [InlineData("^(a)", "")]
+    [InlineData("host", null)]
+    [InlineData("^a|b", null)]
+    public void Regex_literal_prefixes(string pattern, string? prefix)
+    {
+        Assert.Equal(prefix, RegexPrefix.Literal(new Regex(pattern)));
+        Assert.Null(RegexPrefix.Literal(new Regex(pattern, RegexOptions.IgnoreCase)));
     }
 
     [Fact]

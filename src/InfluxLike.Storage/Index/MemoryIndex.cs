@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace InfluxLike.Storage.Index;
 
@@ -82,13 +83,14 @@ internal sealed class MemoryIndex : IIndexSource
             ? [.. l]
             : [];
 
-    public IEnumerable<ulong[]> ValuesMatching(string measurement, string key, Func<string, bool> match)
+    public IEnumerable<ulong[]> ValuesMatching(string measurement, string key, Regex pattern)
     {
         if (_measurements.TryGetValue(measurement, out Measurement? m) && m.Tags.TryGetValue(key, out TagKey? t))
         {
+            string prefix = RegexPrefix.Literal(pattern) ?? "";
             foreach (var (value, list) in t.Values)
             {
-                if (list.Count > 0 && match(value))
+                if (list.Count > 0 && value.StartsWith(prefix, StringComparison.Ordinal) && pattern.IsMatch(value))
                 {
                     yield return [.. list];
                 }
@@ -141,8 +143,8 @@ internal sealed class MergedSource(IReadOnlyList<IIndexSource> parts, Func<ulong
 
     public ulong[] ValueSeries(string measurement, string key, string value) => Live(Postings.UnionAll(parts.Select(p => p.ValueSeries(measurement, key, value))));
 
-    public IEnumerable<ulong[]> ValuesMatching(string measurement, string key, Func<string, bool> match) =>
-        parts.SelectMany(p => p.ValuesMatching(measurement, key, match)).Select(Live);
+    public IEnumerable<ulong[]> ValuesMatching(string measurement, string key, Regex pattern) =>
+        parts.SelectMany(p => p.ValuesMatching(measurement, key, pattern)).Select(Live);
 
     private ulong[] Live(ulong[] ids) => Array.FindAll(ids, id => !isDeleted(id));
 }

@@ -14,6 +14,12 @@ public sealed record SeriesIndexOptions
 
     /// <summary>Series kept in the in-memory part before it is merged into the mapped index file.</summary>
     public int CheckpointEvery { get; init; } = 100_000;
+
+    /// <summary>
+    /// In an <c>and</c>, when one side leaves at most this many series the other is tested on their keys
+    /// rather than read from the index.
+    /// </summary>
+    public int FilterThreshold { get; init; } = 4096;
 }
 
 /// <summary>A write would create more series than the bucket allows. Nothing of the series was stored.</summary>
@@ -421,7 +427,7 @@ public sealed class SeriesIndex : IDisposable
         return Postings.Union(fromFile, fromMemory);
     }
 
-    private static ulong[] Evaluate(SeriesPredicate predicate, IIndexSource part) => predicate switch
+    private ulong[] Evaluate(SeriesPredicate predicate, IIndexSource part) => predicate switch
     {
         SeriesPredicate.AllSeries => part.All(),
         SeriesPredicate.MeasurementEquals m => part.MeasurementSeries(m.Name),
@@ -432,15 +438,64 @@ public sealed class SeriesIndex : IDisposable
         SeriesPredicate.TagMatches t => TagMatches(t, part),
         SeriesPredicate.TagNotMatches t => Postings.Except(part.All(), TagMatches(new SeriesPredicate.TagMatches(t.Key, t.Pattern), part)),
         SeriesPredicate.TagExists t => Postings.UnionAll(part.MeasurementNames().Select(m => part.TagKeySeries(m, t.Key))),
-        SeriesPredicate.And a => Postings.Intersect(Evaluate(a.Left, part), Evaluate(a.Right, part)),
+        SeriesPredicate.And a => EvaluateAnd(a, part),
         SeriesPredicate.Or o => Postings.Union(Evaluate(o.Left, part), Evaluate(o.Right, part)),
         SeriesPredicate.Not n => Postings.Except(part.All(), Evaluate(n.Inner, part)),
         _ => throw new NotSupportedException($"unknown predicate {predicate.GetType().Name}"),
     };
 
-    private static ulong[] TagMatches(SeriesPredicate.TagMatches t, IIndexSource part)
+    // Evaluates the likelier-selective side first; when it leaves few series, the other side is tested
+    // on their keys instead of reading its (possibly huge) postings: `_measurement == "cpu" and host == "a"`
+    // costs one postings list of one series, not the whole measurement's.
+    private ulong[] EvaluateAnd(SeriesPredicate.And a, IIndexSource part)
     {
-        ulong[] matched = Postings.UnionAll(part.MeasurementNames().SelectMany(m => part.ValuesMatching(m, t.Key, v => t.Pattern.IsMatch(v))));
+        var (first, second) = Cost(a.Left) <= Cost(a.Right) ? (a.Left, a.Right) : (a.Right, a.Left);
+        ulong[] ids = Evaluate(first, part);
+        if (ids.Length == 0)
+        {
+            return ids;
+        }
+
+        if (ids.Length <= _options.FilterThreshold)
+        {
+            var kept = new List<ulong>(ids.Length);
+            foreach (ulong id in ids)
+            {
+                var (measurement, tags) = SeriesKey.Parse(_series.GetKey(id));
+                var dictionary = new Dictionary<string, string>(tags.Count, StringComparer.Ordinal);
+                foreach (var (k, v) in tags)
+                {
+                    dictionary[Encoding.UTF8.GetString(k)] = Encoding.UTF8.GetString(v);
+                }
+
+                if (second.Matches(Encoding.UTF8.GetString(measurement), dictionary))
+                {
+                    kept.Add(id);
+                }
+            }
+
+            return [.. kept];
+        }
+
+        return Postings.Intersect(ids, Evaluate(second, part));
+    }
+
+    // Rough selectivity: an exact tag value picks few series, a measurement or a negation many.
+    private static int Cost(SeriesPredicate p) => p switch
+    {
+        SeriesPredicate.TagEquals t when t.Value.Length > 0 => 1,
+        SeriesPredicate.TagMatches => 3,
+        SeriesPredicate.TagExists => 4,
+        SeriesPredicate.MeasurementEquals => 5,
+        SeriesPredicate.MeasurementMatches => 6,
+        SeriesPredicate.And a => Math.Min(Cost(a.Left), Cost(a.Right)),
+        SeriesPredicate.Or o => Math.Max(Cost(o.Left), Cost(o.Right)),
+        _ => 8,
+    };
+
+    private ulong[] TagMatches(SeriesPredicate.TagMatches t, IIndexSource part)
+    {
+        ulong[] matched = Postings.UnionAll(part.MeasurementNames().SelectMany(m => part.ValuesMatching(m, t.Key, t.Pattern)));
 
         // A series without the tag compares as "": it matches when the pattern matches the empty string.
         return t.Pattern.IsMatch("")

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using System.Text.RegularExpressions;
 using InfluxLike.Storage.IO;
 using InfluxLike.Storage.Tsm.Encoding;
 
@@ -126,13 +127,53 @@ internal sealed class TsiFile : IIndexSource, IDisposable
 
     public IEnumerable<string> TagValues(string measurement, string key) => TagValueEntries(measurement, key).Select(v => v.Value);
 
-    public IEnumerable<ulong[]> ValuesMatching(string measurement, string key, Func<string, bool> match)
+    public IEnumerable<ulong[]> ValuesMatching(string measurement, string key, Regex pattern)
     {
-        foreach (var (value, postings) in TagValueEntries(measurement, key))
+        long e = FindTagKey(measurement, key);
+        if (e < 0)
         {
-            if (match(value))
+            yield break;
+        }
+
+        long table = U64(e + 16);
+        int count = (int)U32(e + 24);
+        int from = 0, to = count;
+
+        // An anchored literal prefix (/^host_12/) narrows the scan to the values sharing it: values are
+        // sorted, so two binary searches bound the range.
+        if (RegexPrefix.Literal(pattern) is { Length: > 0 } prefix)
+        {
+            byte[] p = Encoding.UTF8.GetBytes(prefix);
+            from = LowerBound(table, count, ValueEntry, p);
+            to = from;
+            while (to < count && NameAt(U64(table + ((long)to * ValueEntry))).StartsWith(p))
             {
-                yield return ReadPostings(postings);
+                to++;
+            }
+        }
+
+        char[] chars = new char[256];
+        for (int i = from; i < to; i++)
+        {
+            long v = table + ((long)i * ValueEntry);
+            ulong[]? hit = null;
+            {
+                ReadOnlySpan<byte> name = NameAt(U64(v));
+                if (chars.Length < name.Length)
+                {
+                    chars = new char[name.Length * 2];
+                }
+
+                int n = Encoding.UTF8.GetChars(name, chars);
+                if (pattern.IsMatch(chars.AsSpan(0, n)))
+                {
+                    hit = ReadPostings(U64(v + 8));
+                }
+            }
+
+            if (hit is not null)
+            {
+                yield return hit;
             }
         }
     }
@@ -254,6 +295,26 @@ internal sealed class TsiFile : IIndexSource, IDisposable
     {
         long e = FindMeasurement(measurement);
         return e < 0 ? -1 : BinarySearch(U64(e + 16), (int)U32(e + 24), TagKeyEntry, Encoding.UTF8.GetBytes(key));
+    }
+
+    // The index of the first entry whose name is not less than `name`.
+    private int LowerBound(long table, int count, int entrySize, ReadOnlySpan<byte> name)
+    {
+        int lo = 0, hi = count;
+        while (lo < hi)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            if (NameAt(U64(table + ((long)mid * entrySize))).SequenceCompareTo(name) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
     }
 
     // Returns the offset of the entry whose name equals `name`, or -1.
@@ -392,8 +453,8 @@ internal interface IIndexSource
 
     ulong[] ValueSeries(string measurement, string key, string value);
 
-    /// <summary>Postings of every value of a tag key that <paramref name="match"/> accepts.</summary>
-    IEnumerable<ulong[]> ValuesMatching(string measurement, string key, Func<string, bool> match);
+    /// <summary>Postings of every value of a tag key that <paramref name="pattern"/> matches.</summary>
+    IEnumerable<ulong[]> ValuesMatching(string measurement, string key, Regex pattern);
 }
 
 /// <summary>Orders strings by their UTF-8 bytes (the order of the index's tables).</summary>
