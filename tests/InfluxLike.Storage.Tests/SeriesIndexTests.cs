@@ -347,3 +347,36 @@ public class SeriesFileCheckpointTests
         Assert.Equal(150UL, id);
     }
 }
+
+public class TsiPostingsTests
+{
+    [Fact]
+    public void Runs_bitmaps_and_deltas_read_back_exactly()
+    {
+        using var dir = new TempDir();
+        var rng = new Random(9);
+        var parity = new Dictionary<ulong, string>();
+        var sparse = new List<ulong>();
+        using (var index = SeriesIndex.Open(dir.Path))
+        {
+            for (int i = 0; i < 5000; i++)
+            {
+                string p = rng.Next(2) == 0 ? "even" : "odd";             // dense: bitmaps
+                string s = rng.Next(100) == 0 ? ",rare=yes" : "";           // sparse: deltas
+                ulong id = index.GetOrAddSeries(Encoding.ASCII.GetBytes($"m,host=h{i},p={p}{s}"));
+                parity[id] = p;
+                if (s.Length > 0)
+                {
+                    sparse.Add(id);
+                }
+            }
+        }
+
+        using var reopened = SeriesIndex.Open(dir.Path);
+        Assert.Equal(5000, reopened.MappedSeries);
+        Assert.Equal(Enumerable.Range(1, 5000).Select(i => (ulong)i), reopened.Find(P.All));                      // a run
+        Assert.Equal(parity.Where(kv => kv.Value == "odd").Select(kv => kv.Key).Order(), reopened.Find(new P.TagEquals("p", "odd")));
+        Assert.Equal(sparse, reopened.Find(new P.TagEquals("rare", "yes")));
+        Assert.Equal([4321UL], reopened.Find(new P.TagEquals("host", "h4320")));
+    }
+}

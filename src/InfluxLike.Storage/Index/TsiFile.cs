@@ -36,6 +36,12 @@ internal sealed class TsiFile : IIndexSource, IDisposable
     private const int TagKeyEntry = 32;
     private const int ValueEntry = 16;
 
+    // Postings forms, chosen per list by size (the idea of roaring's containers): sorted deltas for sparse
+    // lists, a bitmap over [first, last] for dense ones, a run for consecutive ids.
+    private const byte PostingsDeltas = 0;
+    private const byte PostingsRun = 1;
+    private const byte PostingsBitmap = 2;
+
     private readonly MappedFile _file;
     private readonly long _measurementTable;
     private readonly int _measurementCount;
@@ -210,15 +216,53 @@ internal sealed class TsiFile : IIndexSource, IDisposable
     public ulong[] ReadPostings(long offset)
     {
         ReadOnlySpan<byte> span = _file.Span(offset, (int)Math.Min(_file.Length - offset, int.MaxValue));
-        int pos = 0;
+        byte form = span[0];
+        int pos = 1;
         Varint.TryRead(span, ref pos, out ulong count);
+        Varint.TryRead(span, ref pos, out ulong first);
         var ids = new ulong[count];
-        ulong id = 0;
-        for (ulong i = 0; i < count; i++)
+        switch (form)
         {
-            Varint.TryRead(span, ref pos, out ulong delta);
-            id += delta;
-            ids[i] = id;
+            case PostingsRun:
+                for (ulong i = 0; i < count; i++)
+                {
+                    ids[i] = first + i;
+                }
+
+                break;
+
+            case PostingsBitmap:
+                Varint.TryRead(span, ref pos, out ulong range);
+                ReadOnlySpan<byte> bits = span.Slice(pos, (int)((range + 7) / 8));
+                int n = 0;
+                for (int b = 0; b < bits.Length && n < ids.Length; b++)
+                {
+                    uint word = bits[b];
+                    while (word != 0)
+                    {
+                        int bit = System.Numerics.BitOperations.TrailingZeroCount(word);
+                        ids[n++] = first + (ulong)(b * 8) + (ulong)bit;
+                        word &= word - 1;
+                    }
+                }
+
+                break;
+
+            default:
+                ulong id = first;
+                if (count > 0)
+                {
+                    ids[0] = id;
+                }
+
+                for (ulong i = 1; i < count; i++)
+                {
+                    Varint.TryRead(span, ref pos, out ulong delta);
+                    id += delta;
+                    ids[i] = id;
+                }
+
+                break;
         }
 
         return ids;
@@ -387,12 +431,42 @@ internal sealed class TsiFile : IIndexSource, IDisposable
         {
             long at = Position;
             using var buffer = new ByteWriter(16 + (ids.Length * 2));
-            buffer.WriteVarint((ulong)ids.Length);
-            ulong previous = 0;
-            foreach (ulong id in ids)
+            ulong first = ids.Length > 0 ? ids[0] : 0;
+            ulong range = ids.Length > 0 ? ids[^1] - first + 1 : 0;
+            long deltaBytes = 0;
+            for (int i = 1; i < ids.Length; i++)
             {
-                buffer.WriteVarint(id - previous);
-                previous = id;
+                deltaBytes += Varint.Size(ids[i] - ids[i - 1]);
+            }
+
+            long bitmapBytes = (long)((range + 7) / 8) + Varint.Size(range);
+            byte form = ids.Length > 0 && range == (ulong)ids.Length ? PostingsRun : bitmapBytes < deltaBytes ? PostingsBitmap : PostingsDeltas;
+            buffer.WriteByte(form);
+            buffer.WriteVarint((ulong)ids.Length);
+            buffer.WriteVarint(first);
+            switch (form)
+            {
+                case PostingsRun:
+                    break;
+                case PostingsBitmap:
+                    buffer.WriteVarint(range);
+                    Span<byte> bits = buffer.GetSpan((int)((range + 7) / 8))[..(int)((range + 7) / 8)];
+                    bits.Clear();
+                    foreach (ulong id in ids)
+                    {
+                        ulong i = id - first;
+                        bits[(int)(i >> 3)] |= (byte)(1 << (int)(i & 7));
+                    }
+
+                    buffer.Advance(bits.Length);
+                    break;
+                default:
+                    for (int i = 1; i < ids.Length; i++)
+                    {
+                        buffer.WriteVarint(ids[i] - ids[i - 1]);
+                    }
+
+                    break;
             }
 
             Write(buffer.WrittenSpan);
