@@ -9,4 +9,5 @@ public static class DiagnosticCodes
     public const string TooManyErrors = "too-many-errors";
     public const string LiteralOutOfRange = "literal-out-of-range";
     public const string InvalidLiteral = "invalid-literal";
+    public const string Semantic = "semantic";
 }

@@ -1,5 +1,7 @@
 using CsCheck;
 using InfluxLike.Query.Diagnostics;
+using InfluxLike.Query.Formatting;
+using InfluxLike.Query.Semantics;
 using InfluxLike.Query.Syntax;
 
 namespace InfluxLike.Query.Tests.Syntax;
@@ -118,6 +120,13 @@ public sealed class RobustnessTests
         // The invariant callers rely on: an AST exactly when there is no error, and every
         // diagnostic points inside the script with its line quoted.
         Assert.Equal(result.Ast is not null, result.Diagnostics.Count == 0);
+        if (result.Ast is not null)
+        {
+            // Whatever parses, the checker and formatter take without throwing.
+            _ = ScriptChecker.Check(result.Ast, source);
+            _ = Formatter.Format(result.Ast);
+        }
+
         foreach (var diagnostic in result.Diagnostics)
         {
             Assert.InRange(diagnostic.Span.Offset, 0, source.Length);

@@ -1,0 +1,170 @@
+using System.Collections.Frozen;
+
+namespace InfluxLike.Query.Semantics;
+
+/// <summary>Coarse static types: enough to reject a literal of the wrong kind before running anything.</summary>
+internal enum ValueKind
+{
+    Any,
+    Time,
+    Duration,
+    Int,
+    Float,
+    String,
+    Bool,
+    Function,
+    Array,
+    Record,
+}
+
+internal sealed record ParameterSignature(string Name, bool Required, bool IsPipe, ValueKind Kind);
+
+internal sealed record FunctionSignature(string Name, IReadOnlyList<ParameterSignature> Parameters)
+{
+    public ParameterSignature? Pipe => Parameters.FirstOrDefault(p => p.IsPipe);
+
+    public ParameterSignature? Find(string name) => Parameters.FirstOrDefault(p => p.Name == name);
+}
+
+/// <summary>
+/// Signatures of the built-in functions the checker knows: the Flux universe functions our engine
+/// implements and the packages the conformance scripts import. Written as Flux-like signatures,
+/// "range(tables=<-, start!: time, stop: time)", where '!' marks a required parameter.
+/// A name missing here is reported as unknown, so a new built-in needs a line here.
+/// </summary>
+internal static class Builtins
+{
+    private static readonly string[] Universe =
+    [
+        "range(tables=<-, start!: time, stop: time)",
+        "filter(tables=<-, fn!: fn, onEmpty: string)",
+        "map(tables=<-, fn!: fn, mergeKey: bool)",
+        "group(tables=<-, columns: array, mode: string)",
+        "keep(tables=<-, columns: array, fn: fn)",
+        "drop(tables=<-, columns: array, fn: fn)",
+        "rename(tables=<-, columns: record, fn: fn)",
+        "aggregateWindow(tables=<-, every!: duration, fn!: fn, period: duration, offset: duration, column: string, timeSrc: string, timeDst: string, createEmpty: bool, location: record)",
+        "window(tables=<-, every: duration, period: duration, offset: duration, location: record, timeColumn: string, startColumn: string, stopColumn: string, createEmpty: bool)",
+        "sort(tables=<-, columns: array, desc: bool)",
+        "fill(tables=<-, column: string, value: any, usePrevious: bool)",
+        "pivot(tables=<-, rowKey!: array, columnKey!: array, valueColumn!: string)",
+        "limit(tables=<-, n!: int, offset: int)",
+        "tail(tables=<-, n!: int, offset: int)",
+        "join(tables=<-, on: array, method: string)",
+        "union(tables!: array)",
+        "count(tables=<-, column: string)",
+        "sum(tables=<-, column: string)",
+        "mean(tables=<-, column: string)",
+        "min(tables=<-, column: string)",
+        "max(tables=<-, column: string)",
+        "first(tables=<-, column: string)",
+        "last(tables=<-, column: string)",
+        "spread(tables=<-, column: string)",
+        "unique(tables=<-, column: string)",
+        "distinct(tables=<-, column: string)",
+        "stddev(tables=<-, column: string, mode: string)",
+        "median(tables=<-, column: string, method: string, compression: float)",
+        "quantile(tables=<-, column: string, q!: float, method: string, compression: float)",
+        "top(tables=<-, n!: int, columns: array)",
+        "bottom(tables=<-, n!: int, columns: array)",
+        "derivative(tables=<-, unit: duration, nonNegative: bool, columns: array, timeColumn: string, initialZero: bool)",
+        "difference(tables=<-, nonNegative: bool, columns: array, keepFirst: bool, initialZero: bool)",
+        "duplicate(tables=<-, column!: string, as!: string)",
+        "cumulativeSum(tables=<-, columns: array)",
+        "movingAverage(tables=<-, n!: int)",
+        "timeShift(tables=<-, duration!: duration, columns: array)",
+        "set(tables=<-, key!: string, value!: string)",
+        "increase(tables=<-, columns: array)",
+        "histogram(tables=<-, column: string, upperBoundColumn: string, countColumn: string, bins!: array, normalize: bool)",
+        "elapsed(tables=<-, unit: duration, timeColumn: string, columnName: string)",
+        "truncateTimeColumn(tables=<-, unit!: duration, timeColumn: string)",
+        "yield(tables=<-, name: string)",
+        "float(v!: any)",
+        "int(v!: any)",
+        "uint(v!: any)",
+        "string(v!: any)",
+        "bool(v!: any)",
+        "time(v!: any)",
+        "duration(v!: any)",
+        "now()",
+    ];
+
+    private static readonly Dictionary<string, string[]> PackageSources = new()
+    {
+        ["strings"] =
+        [
+            "toUpper(v!: string)", "toLower(v!: string)", "trimSpace(v!: string)", "strlen(v!: string)",
+            "hasPrefix(v!: string, prefix!: string)", "hasSuffix(v!: string, suffix!: string)",
+            "containsStr(v!: string, substr!: string)", "replaceAll(v!: string, t!: string, u!: string)",
+            "split(v!: string, t!: string)", "joinStr(arr!: array, v!: string)", "substring(v!: string, start!: int, end!: int)",
+        ],
+        ["regexp"] =
+        [
+            "compile(v!: string)", "matchRegexpString(r!: any, v!: string)", "replaceAllString(r!: any, v!: string, t!: string)",
+            "quoteMeta(v!: string)",
+        ],
+        ["math"] =
+        [
+            "pow(x!: float, y!: float)", "sqrt(x!: float)", "abs(x!: float)", "floor(x!: float)", "ceil(x!: float)",
+            "round(x!: float)", "mInf(sign!: int)", "NaN()",
+        ],
+        ["join"] =
+        [
+            "tables(left=<-, right!: any, on!: fn, as!: fn, method!: string)",
+            "inner(left=<-, right!: any, on!: fn, as!: fn)", "left(left=<-, right!: any, on!: fn, as!: fn)",
+            "right(left=<-, right!: any, on!: fn, as!: fn)", "full(left=<-, right!: any, on!: fn, as!: fn)",
+        ],
+        ["array"] = ["from(rows!: array)"],
+        ["timezone"] = ["fixed(offset!: duration)", "location(name!: string)"],
+    };
+
+    /// <summary>Non-function members of packages (constants).</summary>
+    private static readonly Dictionary<string, string[]> PackageConstants = new()
+    {
+        ["math"] = ["pi", "e", "maxint", "minint", "maxfloat"],
+        ["timezone"] = ["utc"],
+    };
+
+    /// <summary>Names defined everywhere that are not functions: options.</summary>
+    public static readonly FrozenSet<string> UniverseValues = FrozenSet.ToFrozenSet(["location", "inf"]);
+
+    public static readonly FrozenDictionary<string, FunctionSignature> Functions =
+        Universe.Select(Parse).ToFrozenDictionary(s => s.Name);
+
+    public static readonly FrozenDictionary<string, Package> Packages = PackageSources.ToFrozenDictionary(
+        p => p.Key,
+        p => new Package(
+            p.Key,
+            p.Value.Select(Parse).ToFrozenDictionary(s => s.Name),
+            FrozenSet.ToFrozenSet(PackageConstants.GetValueOrDefault(p.Key) ?? [])));
+
+    private static FunctionSignature Parse(string text)
+    {
+        var open = text.IndexOf('(');
+        var parameters = new List<ParameterSignature>();
+        foreach (var part in text[(open + 1)..^1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (part.EndsWith("=<-", StringComparison.Ordinal))
+            {
+                parameters.Add(new ParameterSignature(part[..^3], false, true, ValueKind.Any));
+                continue;
+            }
+
+            var colon = part.IndexOf(':');
+            var name = part[..colon].Trim();
+            var required = name.EndsWith('!');
+            parameters.Add(new ParameterSignature(
+                name.TrimEnd('!'),
+                required,
+                false,
+                Enum.Parse<ValueKind>(part[(colon + 1)..].Trim() switch { "fn" => "Function", var k => k }, ignoreCase: true)));
+        }
+
+        return new FunctionSignature(text[..open], parameters);
+    }
+}
+
+internal sealed record Package(string Name, FrozenDictionary<string, FunctionSignature> Functions, FrozenSet<string> Constants)
+{
+    public IEnumerable<string> MemberNames => Functions.Keys.Concat(Constants);
+}
