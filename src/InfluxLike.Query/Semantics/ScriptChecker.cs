@@ -115,23 +115,20 @@ public static class ScriptChecker
                 case Identifier identifier:
                     Resolve(identifier, scope);
                     break;
-                case StringExpression interpolated:
-                    foreach (var part in interpolated.Parts)
-                    {
-                        Expression((part as InterpolatedPart)?.Expression, scope);
-                    }
-
-                    break;
-                case UnaryExpression unary:
-                    Expression(unary.Operand, scope);
-                    break;
                 case BinaryExpression binary:
                     Expression(binary.Left, scope);
                     Expression(binary.Right, scope);
+                    Operands(binary);
                     break;
-                case LogicalExpression logical:
-                    Expression(logical.Left, scope);
-                    Expression(logical.Right, scope);
+                case ConditionalExpression conditional:
+                    Expression(conditional.Test, scope);
+                    Expression(conditional.Consequent, scope);
+                    Expression(conditional.Alternate, scope);
+                    if (KindOf(conditional.Test) is { } test and not ValueKind.Bool)
+                    {
+                        Error(conditional.Test.Span, $"the condition of 'if' must be a boolean, not {Describe(test)}");
+                    }
+
                     break;
                 case PipeExpression pipe:
                     Expression(pipe.Argument, scope);
@@ -143,15 +140,6 @@ public static class ScriptChecker
                 case MemberExpression member:
                     Member(member, scope);
                     break;
-                case IndexExpression index:
-                    Expression(index.Object, scope);
-                    Expression(index.Index, scope);
-                    break;
-                case ConditionalExpression conditional:
-                    Expression(conditional.Test, scope);
-                    Expression(conditional.Consequent, scope);
-                    Expression(conditional.Alternate, scope);
-                    break;
                 case FunctionExpression function:
                     Function(function, scope);
                     break;
@@ -159,18 +147,10 @@ public static class ScriptChecker
                     Expression(record.With, scope);
                     Properties(record.Properties, scope);
                     break;
-                case ArrayExpression array:
-                    foreach (var element in array.Elements)
+                default:
+                    foreach (var child in Children.Of(expression))
                     {
-                        Expression(element, scope);
-                    }
-
-                    break;
-                case DictionaryExpression dictionary:
-                    foreach (var item in dictionary.Items)
-                    {
-                        Expression(item.Key, scope);
-                        Expression(item.Value, scope);
+                        Expression(child, scope);
                     }
 
                     break;
@@ -292,6 +272,30 @@ public static class ScriptChecker
                         ? $"'{signature.Name}' needs input: pipe a stream into it or pass '{parameter.Name}'"
                         : $"missing required argument '{parameter.Name}' in call to '{signature.Name}'");
                 }
+            }
+        }
+
+        /// <summary>
+        /// Operators on literals whose kinds can never work: Flux converts nothing implicitly, so
+        /// 1 + 1.0 is as wrong as 1 + "a"; =~ and !~ need a regex on the right.
+        /// </summary>
+        private void Operands(BinaryExpression binary)
+        {
+            var symbol = AstDump.Symbol(binary.Operator);
+            if (binary.Operator is BinaryOperator.RegexMatch or BinaryOperator.RegexNotMatch)
+            {
+                if (KindOf(binary.Right) is { } right)
+                {
+                    Error(binary.Right.Span, $"the right side of '{symbol}' must be a regex like /abc/, not {Describe(right)}");
+                }
+
+                return;
+            }
+
+            if (KindOf(binary.Left) is { } leftKind && KindOf(binary.Right) is { } rightKind && leftKind != rightKind
+                && !(leftKind is ValueKind.Time && rightKind is ValueKind.Duration))
+            {
+                Error(binary.Span, $"'{symbol}' cannot combine {Describe(leftKind)} and {Describe(rightKind)}; convert one side, e.g. with float(v: ...)");
             }
         }
 

@@ -30,6 +30,11 @@ public sealed class ScriptCheckerTests
         { "import \"string\"", ["1:8: unknown package \"string\" (did you mean 'strings'?)"] },
         { "f = (a, b=1, t=<-) => a\nx = data |> f(c: 2)", ["2:15: 'f' has no parameter 'c'", "2:13: missing required argument 'a' in call to 'f'"] },
         { "y = z\nz = 1", ["1:5: unknown name 'z'"] },
+        { "x = 1 + 1.0", ["1:5: '+' cannot combine an integer and a number; convert one side, e.g. with float(v: ...)"] },
+        { "x = \"a\" == 1", ["1:5: '==' cannot combine a string and an integer; convert one side, e.g. with float(v: ...)"] },
+        { "data |> filter(fn: (r) => r.host =~ \"web\")", ["1:37: the right side of '=~' must be a regex like /abc/, not a string"] },
+        { "x = if 1 then 2 else 3", ["1:8: the condition of 'if' must be a boolean, not an integer"] },
+        { "x = 2 * 3 + 1 == 7 and r =~ /a/", ["1:24: unknown name 'r'"] },
         { "f = (x) => { y = x\n return y }\ny", ["3:1: unknown name 'y'"] },
     };
 
