@@ -1,4 +1,6 @@
 using Antlr4.Runtime;
+using Antlr4.Runtime.Atn;
+using Antlr4.Runtime.Misc;
 using InfluxLike.Query.Diagnostics;
 using InfluxLike.Query.Syntax.Generated;
 
@@ -14,7 +16,10 @@ public sealed record ParseResult(Ast.Program? Ast, IReadOnlyList<Diagnostic> Dia
     public bool Succeeded => Ast is not null;
 }
 
-/// <summary>Entry point of the query front end: source text to AST plus diagnostics. Thread-safe.</summary>
+/// <summary>
+/// Entry point of the query front end: source text to AST plus diagnostics. Safe to call from many
+/// threads: the only shared state is ANTLR's prediction (DFA) cache, which the runtime locks.
+/// </summary>
 public static class ScriptParser
 {
     /// <summary>Longest script accepted, in characters; a 50-line script is about 2 KB.</summary>
@@ -54,12 +59,9 @@ public static class ScriptParser
 
         if (CheckBracketDepth(tokens, text, diagnostics))
         {
-            var parser = new FluxLikeParser(tokens) { ErrorHandler = new SyntaxErrorStrategy() };
-            parser.RemoveErrorListeners();
-            parser.AddErrorListener(errors);
             try
             {
-                var tree = parser.program();
+                var tree = ParseTree(tokens, errors);
                 if (diagnostics.Count == 0)
                 {
                     var ast = new AstBuilder(text, diagnostics).BuildProgram(tree);
@@ -76,6 +78,32 @@ public static class ScriptParser
         }
 
         return new ParseResult(null, diagnostics);
+    }
+
+    /// <summary>
+    /// Two-stage parsing, as ANTLR's authors recommend: SLL prediction is much faster than full LL
+    /// and gives the same tree for every valid script of this grammar, but may fail on a valid one;
+    /// it stops at the first error, and then the script is parsed again with full LL and our
+    /// recovering error strategy, which also produces the diagnostics.
+    /// </summary>
+    private static FluxLikeParser.ProgramContext ParseTree(CommonTokenStream tokens, SyntaxErrors errors)
+    {
+        var parser = new FluxLikeParser(tokens) { ErrorHandler = new BailErrorStrategy() };
+        parser.Interpreter.PredictionMode = PredictionMode.SLL;
+        parser.RemoveErrorListeners();
+        try
+        {
+            return parser.program();
+        }
+        catch (ParseCanceledException)
+        {
+        }
+
+        tokens.Seek(0);
+        parser = new FluxLikeParser(tokens) { ErrorHandler = new SyntaxErrorStrategy() };
+        parser.RemoveErrorListeners();
+        parser.AddErrorListener(errors);
+        return parser.program();
     }
 
     /// <summary>
