@@ -6,6 +6,9 @@ set -euo pipefail
 need_apt=()
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet not found on PATH)" >&2; exit 1; }
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# node + npm: the query grammar's staleness test regenerates the parser with antlr-ng (grammar/package.json)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
