@@ -19,21 +19,12 @@ internal static class IntegerCodec
     public static void Encode(ReadOnlySpan<long> values, ByteWriter output)
     {
         int n = values.Length;
-        long first = n > 0 ? values[0] : 0;
-        long delta = n > 1 ? unchecked(values[1] - values[0]) : 0;
-        bool constant = true;
-        for (int i = 2; i < n && constant; i++)
+        if (TryWriteConstantDelta(values, output))
         {
-            constant = unchecked(values[i] - values[i - 1]) == delta;
-        }
-
-        if (constant)
-        {
-            output.WriteByte(ConstantDelta);
-            output.WriteVarint(Varint.ZigZag(first));
-            output.WriteVarint(Varint.ZigZag(delta));
             return;
         }
+
+        long first = values[0];
 
         ulong[] deltas = ArrayPool<ulong>.Shared.Rent(n - 1);
         try
@@ -84,20 +75,7 @@ internal static class IntegerCodec
         switch (source[0])
         {
             case ConstantDelta:
-                if (!Varint.TryRead(source, ref pos, out ulong zDelta) || pos != source.Length)
-                {
-                    return false;
-                }
-
-                long delta = Varint.UnZigZag(zDelta);
-                long v = first;
-                for (int i = 0; i < n; i++)
-                {
-                    destination[i] = v;
-                    v = unchecked(v + delta);
-                }
-
-                return true;
+                return TryDecodeConstantDelta(source, pos, first, destination);
 
             case Packed or Rice:
                 if (n < 2)
@@ -125,5 +103,47 @@ internal static class IntegerCodec
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// Writes the constant-delta form (form byte, first, delta) when every step of <paramref name="values"/>
+    /// is the same (also for 0 or 1 values); shared with <see cref="TimestampCodec"/>.
+    /// </summary>
+    internal static bool TryWriteConstantDelta(ReadOnlySpan<long> values, ByteWriter output)
+    {
+        int n = values.Length;
+        long first = n > 0 ? values[0] : 0;
+        long delta = n > 1 ? unchecked(values[1] - values[0]) : 0;
+        for (int i = 2; i < n; i++)
+        {
+            if (unchecked(values[i] - values[i - 1]) != delta)
+            {
+                return false;
+            }
+        }
+
+        output.WriteByte(ConstantDelta);
+        output.WriteVarint(Varint.ZigZag(first));
+        output.WriteVarint(Varint.ZigZag(delta));
+        return true;
+    }
+
+    /// <summary>Decodes the rest of a constant-delta section (the delta) from <paramref name="pos"/>.</summary>
+    internal static bool TryDecodeConstantDelta(ReadOnlySpan<byte> source, int pos, long first, Span<long> destination)
+    {
+        if (!Varint.TryRead(source, ref pos, out ulong zDelta) || pos != source.Length)
+        {
+            return false;
+        }
+
+        long delta = Varint.UnZigZag(zDelta);
+        long v = first;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            destination[i] = v;
+            v = unchecked(v + delta);
+        }
+
+        return true;
     }
 }

@@ -10,7 +10,7 @@ namespace InfluxLike.Storage.Tsm.Encoding;
 /// </summary>
 internal static class TimestampCodec
 {
-    public const byte ConstantDelta = 0;
+    public const byte ConstantDelta = IntegerCodec.ConstantDelta;
     public const byte Packed = 1;
 
     private static readonly long[] PowersOfTen = [.. Enumerable.Range(0, 19).Select(i => (long)Math.Pow(10, i))];
@@ -18,22 +18,12 @@ internal static class TimestampCodec
     public static void Encode(ReadOnlySpan<long> timestamps, ByteWriter output)
     {
         int n = timestamps.Length;
-        long first = n > 0 ? timestamps[0] : 0;
-        long delta = n > 1 ? unchecked(timestamps[1] - timestamps[0]) : 0;
-        bool constant = true;
-        for (int i = 2; i < n && constant; i++)
+        if (IntegerCodec.TryWriteConstantDelta(timestamps, output))
         {
-            constant = unchecked(timestamps[i] - timestamps[i - 1]) == delta;
-        }
-
-        if (constant)
-        {
-            output.WriteByte(ConstantDelta);
-            output.WriteVarint(Varint.ZigZag(first));
-            output.WriteVarint(Varint.ZigZag(delta));
             return;
         }
 
+        long first = timestamps[0];
         ulong[] deltas = ArrayPool<ulong>.Shared.Rent(n - 1);
         try
         {
@@ -83,20 +73,7 @@ internal static class TimestampCodec
         switch (source[0])
         {
             case ConstantDelta:
-                if (!Varint.TryRead(source, ref pos, out ulong zDelta) || pos != source.Length)
-                {
-                    return false;
-                }
-
-                long delta = Varint.UnZigZag(zDelta);
-                long t = first;
-                for (int i = 0; i < n; i++)
-                {
-                    destination[i] = t;
-                    t = unchecked(t + delta);
-                }
-
-                return true;
+                return IntegerCodec.TryDecodeConstantDelta(source, pos, first, destination);
 
             case Packed:
                 if (pos >= source.Length || source[pos] > 18 || n < 2)
