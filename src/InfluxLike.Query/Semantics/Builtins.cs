@@ -21,9 +21,20 @@ internal sealed record ParameterSignature(string Name, bool Required, bool IsPip
 
 internal sealed record FunctionSignature(string Name, IReadOnlyList<ParameterSignature> Parameters)
 {
-    public ParameterSignature? Pipe => Parameters.FirstOrDefault(p => p.IsPipe);
+    public ParameterSignature? Pipe { get; } = Parameters.FirstOrDefault(p => p.IsPipe);
 
-    public ParameterSignature? Find(string name) => Parameters.FirstOrDefault(p => p.Name == name);
+    public ParameterSignature? Find(string name)
+    {
+        foreach (var parameter in Parameters)
+        {
+            if (parameter.Name == name)
+            {
+                return parameter;
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>

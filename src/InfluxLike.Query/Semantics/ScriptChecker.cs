@@ -27,13 +27,16 @@ public static class ScriptChecker
             walker.Import(import, scope);
         }
 
-        walker.Statements(program.Body, scope);
+        walker.Statements(program.Body, scope, topLevel: true);
         return walker.Diagnostics;
     }
 
     private sealed record Binding(FunctionSignature? Function, Package? Package)
     {
         public static readonly Binding Value = new(null, null);
+
+        public static readonly IReadOnlyDictionary<string, Binding> Builtin =
+            Builtins.Functions.ToDictionary(f => f.Key, f => new Binding(f.Value, null), StringComparer.Ordinal);
     }
 
     private sealed class Scope(Scope? parent)
@@ -45,7 +48,7 @@ public static class ScriptChecker
         public Binding? Find(string name) =>
             _names.TryGetValue(name, out var binding) ? binding
             : parent is not null ? parent.Find(name)
-            : Builtins.Functions.TryGetValue(name, out var function) ? new Binding(function, null)
+            : Binding.Builtin.TryGetValue(name, out var function) ? function
             : Builtins.UniverseValues.Contains(name) ? Binding.Value
             : null;
 
@@ -69,30 +72,51 @@ public static class ScriptChecker
             scope.Define(import.Alias?.Name ?? path, new Binding(null, package));
         }
 
-        public void Statements(IEnumerable<Statement> statements, Scope scope)
+        public void Statements(IEnumerable<Statement> statements, Scope scope, bool topLevel)
         {
             foreach (var statement in statements)
             {
-                Statement(statement, scope);
+                Statement(statement, scope, topLevel);
             }
         }
 
-        private void Statement(Statement statement, Scope scope)
+        private void Statement(Statement statement, Scope scope, bool topLevel)
         {
             switch (statement)
             {
                 case OptionStatement option:
-                    Statement(option.Assignment, scope);
+                    if (!topLevel)
+                    {
+                        Error(option.Span, "options can only be set at the top level of a script, not inside a function");
+                    }
+
+                    if (option.Assignment is MemberAssignment member)
+                    {
+                        Expression(member.Object, scope);
+                        Expression(member.Value, scope);
+                    }
+                    else
+                    {
+                        Statement(option.Assignment, scope, topLevel);
+                    }
+
                     break;
                 case VariableAssignment assignment:
                     Expression(assignment.Value, scope);
                     scope.Define(assignment.Name.Name, BindingOf(assignment.Value, assignment.Name.Name));
                     break;
                 case MemberAssignment assignment:
+                    // Only reachable without 'option': the grammar allows it so the error can be clear.
+                    Error(assignment.Span, "only options can assign to a member: write 'option " + assignment.Object.Name + "." + assignment.Member.Name + " = ...'");
                     Expression(assignment.Object, scope);
                     Expression(assignment.Value, scope);
                     break;
                 case ReturnStatement statementReturn:
+                    if (topLevel)
+                    {
+                        Error(statementReturn.Span, "'return' is only allowed inside a function body");
+                    }
+
                     Expression(statementReturn.Argument, scope);
                     break;
                 case ExpressionStatement expression:
@@ -168,7 +192,7 @@ public static class ScriptChecker
 
             if (function.Body is Block block)
             {
-                Statements(block.Body, inner);
+                Statements(block.Body, inner, topLevel: false);
             }
             else
             {

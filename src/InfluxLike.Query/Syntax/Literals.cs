@@ -30,7 +30,16 @@ internal static class Literals
             }
 
             // Two-letter units first: "mo" and "ms" must not be read as "m".
-            var unit = Array.Find(DurationUnits, u => text.AsSpan(i).StartsWith(u, StringComparison.Ordinal))!;
+            var unit = DurationUnits[0];
+            foreach (var candidate in DurationUnits)
+            {
+                if (text.AsSpan(i).StartsWith(candidate, StringComparison.Ordinal))
+                {
+                    unit = candidate;
+                    break;
+                }
+            }
+
             result.Add(new DurationPart(magnitude, unit));
             i += unit.Length;
         }
@@ -79,6 +88,12 @@ internal static class Literals
     /// <summary>Flux string escapes: \" \\ \$ \n \r \t and \xHH bytes (UTF-8 sequences).</summary>
     public static void UnescapeString(string text, StringBuilder into)
     {
+        if (!text.Contains('\\', StringComparison.Ordinal))
+        {
+            into.Append(text);
+            return;
+        }
+
         var bytes = new List<byte>();
         for (var i = 0; i < text.Length; i++)
         {
