@@ -25,37 +25,37 @@ public static class TsmBlock
 
     internal static void EncodeFloats(ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values, ByteWriter output)
     {
-        int start = Begin(FieldType.Float, timestamps, output, out int lengthAt);
+        int start = Begin(FieldType.Float, timestamps, output);
         FloatCodec.Encode(values, output);
-        End(start, lengthAt, output);
+        End(start, output);
     }
 
     internal static void EncodeIntegers(ReadOnlySpan<long> timestamps, ReadOnlySpan<long> values, ByteWriter output)
     {
-        int start = Begin(FieldType.Integer, timestamps, output, out int lengthAt);
+        int start = Begin(FieldType.Integer, timestamps, output);
         IntegerCodec.Encode(values, output);
-        End(start, lengthAt, output);
+        End(start, output);
     }
 
     internal static void EncodeUnsigned(ReadOnlySpan<long> timestamps, ReadOnlySpan<ulong> values, ByteWriter output)
     {
-        int start = Begin(FieldType.Unsigned, timestamps, output, out int lengthAt);
+        int start = Begin(FieldType.Unsigned, timestamps, output);
         IntegerCodec.Encode(values, output);
-        End(start, lengthAt, output);
+        End(start, output);
     }
 
     internal static void EncodeBooleans(ReadOnlySpan<long> timestamps, ReadOnlySpan<bool> values, ByteWriter output)
     {
-        int start = Begin(FieldType.Boolean, timestamps, output, out int lengthAt);
+        int start = Begin(FieldType.Boolean, timestamps, output);
         BooleanCodec.Encode(values, output);
-        End(start, lengthAt, output);
+        End(start, output);
     }
 
     internal static void EncodeStrings(ReadOnlySpan<long> timestamps, StringColumn values, ByteWriter output)
     {
-        int start = Begin(FieldType.String, timestamps, output, out int lengthAt);
+        int start = Begin(FieldType.String, timestamps, output);
         StringCodec.Encode(values, output);
-        End(start, lengthAt, output);
+        End(start, output);
     }
 
     /// <summary>Checks the checksum and reads the header. False (with a reason) when the block is damaged.</summary>
@@ -115,7 +115,7 @@ public static class TsmBlock
     public static bool TryDecodeStrings(ReadOnlySpan<byte> block, in BlockHeader h, StringColumn destination) =>
         h.Type == FieldType.String && StringCodec.Decode(block.Slice(h.ValuesStart, h.ValuesLength), h.Count, destination);
 
-    private static int Begin(FieldType type, ReadOnlySpan<long> timestamps, ByteWriter output, out int lengthAt)
+    private static int Begin(FieldType type, ReadOnlySpan<long> timestamps, ByteWriter output)
     {
         if (timestamps.IsEmpty)
         {
@@ -128,7 +128,7 @@ public static class TsmBlock
 
         // The timestamps' length is known only after encoding them: encode first, then move them up by
         // the varint's size. Blocks are small, so the copy costs little.
-        lengthAt = output.Length;
+        int lengthAt = output.Length;
         output.Advance(Varint.MaxLength);
         int tsStart = output.Length;
         TimestampCodec.Encode(timestamps, output);
@@ -143,9 +143,8 @@ public static class TsmBlock
         return start;
     }
 
-    private static void End(int start, int lengthAt, ByteWriter output)
+    private static void End(int start, ByteWriter output)
     {
-        _ = lengthAt;
         uint crc = Crc32.HashToUInt32(output.WrittenSpan[start..]);
         output.WriteUInt32(crc);
     }

@@ -1,0 +1,355 @@
+using System.Runtime.InteropServices;
+using InfluxLike.LineProtocol;
+
+namespace InfluxLike.Storage.Cache;
+
+/// <summary>Why a point was not taken into the cache.</summary>
+public enum CacheWriteResult
+{
+    Ok,
+
+    /// <summary>The field already holds another type in this shard: the point is rejected, the rest of the batch goes on.</summary>
+    TypeConflict,
+
+    /// <summary>The cache is at its hard limit: back-pressure (retry later), never a silent drop.</summary>
+    Full,
+}
+
+/// <summary>
+/// The points of one shard that are in the WAL but not yet in a TSM file: per (series key, field) a
+/// typed column of timestamps and values in arrival order. A snapshot freezes the current columns (sorted
+/// by time, a later write of the same timestamp winning) so they can be written to a TSM file while new
+/// writes go to fresh columns. Readers see the snapshot and the active columns merged.
+/// </summary>
+/// <remarks>Thread-safe: writes and snapshot swaps take a lock; reads copy what they need under it.</remarks>
+public sealed class ShardCache
+{
+    private readonly object _lock = new();
+    private readonly long _maxBytes;
+    private Dictionary<byte[], Column> _active = new(KeyComparer.Instance);
+    private Dictionary<byte[], Column>? _snapshot;
+    private long _activeBytes;
+    private long _snapshotBytes;
+
+    public ShardCache(long maxBytes = 1L << 30)
+    {
+        _maxBytes = maxBytes;
+    }
+
+    /// <summary>Bytes held by the active columns and the snapshot being written.</summary>
+    public long SizeBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _activeBytes + _snapshotBytes;
+            }
+        }
+    }
+
+    /// <summary>Adds one value. Strings are UTF-8. Never throws for bad input: the result says why.</summary>
+    public CacheWriteResult Write(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, FieldType type, long time, long bits, ReadOnlySpan<byte> stringValue = default)
+    {
+        lock (_lock)
+        {
+            if (_activeBytes + _snapshotBytes >= _maxBytes)
+            {
+                return CacheWriteResult.Full;
+            }
+
+            // The composite key is built on the stack: only a new key allocates.
+            int length = seriesKey.Length + 1 + field.Length;
+            Span<byte> probe = length <= 1024 ? stackalloc byte[length] : new byte[length];
+            seriesKey.CopyTo(probe);
+            probe[seriesKey.Length] = 0xFF;
+            field.CopyTo(probe[(seriesKey.Length + 1)..]);
+            var lookup = _active.GetAlternateLookup<ReadOnlySpan<byte>>();
+            if (!lookup.TryGetValue(probe, out Column? column))
+            {
+                byte[] key = probe.ToArray();
+                // The shard's type for this field may be fixed by the snapshot already.
+                if (_snapshot is not null && _snapshot.TryGetValue(key, out Column? frozen) && frozen.Type != type)
+                {
+                    return CacheWriteResult.TypeConflict;
+                }
+
+                column = new Column(type);
+                _active[key] = column;
+                _activeBytes += key.Length + 64;
+            }
+            else if (column.Type != type)
+            {
+                return CacheWriteResult.TypeConflict;
+            }
+
+            column.Add(time, bits, type == FieldType.String ? stringValue.ToArray() : null);
+            _activeBytes += 16 + stringValue.Length;
+            return CacheWriteResult.Ok;
+        }
+    }
+
+    /// <summary>
+    /// Freezes the active columns for writing to a TSM file (keys in TSM order, points sorted and deduplicated)
+    /// and starts new ones. Only one snapshot at a time: call <see cref="ClearSnapshot"/> once it is durable.
+    /// </summary>
+    public CacheSnapshot TakeSnapshot()
+    {
+        lock (_lock)
+        {
+            if (_snapshot is not null)
+            {
+                throw new InvalidOperationException("The previous snapshot has not been written yet.");
+            }
+
+            _snapshot = _active;
+            _snapshotBytes = _activeBytes;
+            _active = new Dictionary<byte[], Column>(KeyComparer.Instance);
+            _activeBytes = 0;
+            var entries = new List<CacheEntry>(_snapshot.Count);
+            foreach (var (key, column) in _snapshot)
+            {
+                column.SortAndDeduplicate();
+                var (series, field) = SplitKey(key);
+                entries.Add(new CacheEntry(series, field, column.Type, column.Times, column.Bits, column.Strings));
+            }
+
+            entries.Sort((a, b) => Tsm.TsmFormat.CompareKeys(a.SeriesKey, a.Field, b.SeriesKey, b.Field));
+            return new CacheSnapshot(entries);
+        }
+    }
+
+    /// <summary>Drops the snapshot once its TSM file is durable (its WAL segments can go too).</summary>
+    public void ClearSnapshot()
+    {
+        lock (_lock)
+        {
+            _snapshot = null;
+            _snapshotBytes = 0;
+        }
+    }
+
+    /// <summary>
+    /// The cached points of a key in [<paramref name="minTime"/>, <paramref name="maxTime"/>], sorted by time,
+    /// the newest write of a timestamp winning (active columns over the snapshot).
+    /// </summary>
+    public CacheEntry? Read(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime)
+    {
+        byte[] key = CompositeKey(seriesKey, field);
+        lock (_lock)
+        {
+            Column? older = null;
+            _snapshot?.TryGetValue(key, out older);
+            _active.TryGetValue(key, out Column? newer);
+            if (older is null && newer is null)
+            {
+                return null;
+            }
+
+            var merged = new Column((older ?? newer)!.Type);
+            foreach (Column? c in new[] { older, newer })
+            {
+                if (c is null)
+                {
+                    continue;
+                }
+
+                for (int i = 0; i < c.Count; i++)
+                {
+                    long t = c.Times[i];
+                    if (t >= minTime && t <= maxTime)
+                    {
+                        merged.Add(t, c.Bits[i], c.Strings?[i]);
+                    }
+                }
+            }
+
+            merged.SortAndDeduplicate();
+            return new CacheEntry(seriesKey.ToArray(), field.ToArray(), merged.Type, merged.Times, merged.Bits, merged.Strings);
+        }
+    }
+
+    // series key, 0xFF (never in UTF-8), field: unique and reversible.
+    private static byte[] CompositeKey(ReadOnlySpan<byte> series, ReadOnlySpan<byte> field)
+    {
+        byte[] key = new byte[series.Length + 1 + field.Length];
+        series.CopyTo(key);
+        key[series.Length] = 0xFF;
+        field.CopyTo(key.AsSpan(series.Length + 1));
+        return key;
+    }
+
+    private static (byte[] Series, byte[] Field) SplitKey(byte[] key)
+    {
+        int at = Array.IndexOf(key, (byte)0xFF);
+        return (key[..at], key[(at + 1)..]);
+    }
+
+    private sealed class Column(FieldType type)
+    {
+        private long[] _times = new long[8];
+        private long[] _bits = new long[8];
+        private byte[]?[]? _strings = type == FieldType.String ? new byte[]?[8] : null;
+
+        public FieldType Type { get; } = type;
+
+        public int Count { get; private set; }
+
+        public ReadOnlySpan<long> Times => _times.AsSpan(0, Count);
+
+        public ReadOnlySpan<long> Bits => _bits.AsSpan(0, Count);
+
+        public byte[]?[]? Strings => _strings is null ? null : _strings[..Count];
+
+        public void Add(long time, long bits, byte[]? s)
+        {
+            if (Count == _times.Length)
+            {
+                Array.Resize(ref _times, Count * 2);
+                Array.Resize(ref _bits, Count * 2);
+                if (_strings is not null)
+                {
+                    Array.Resize(ref _strings, Count * 2);
+                }
+            }
+
+            _times[Count] = time;
+            _bits[Count] = bits;
+            if (_strings is not null)
+            {
+                _strings[Count] = s;
+            }
+
+            Count++;
+        }
+
+        // Stable by arrival for equal times, keeping the last: "last write wins".
+        public void SortAndDeduplicate()
+        {
+            bool sorted = true;
+            for (int i = 1; i < Count && sorted; i++)
+            {
+                sorted = _times[i] > _times[i - 1];
+            }
+
+            if (sorted)
+            {
+                return;
+            }
+
+            int[] order = new int[Count];
+            for (int i = 0; i < Count; i++)
+            {
+                order[i] = i;
+            }
+
+            long[] times = _times;
+            Array.Sort(order, (a, b) => times[a] != times[b] ? times[a].CompareTo(times[b]) : a.CompareTo(b));
+            long[] t2 = new long[Math.Max(8, Count)];
+            long[] b2 = new long[t2.Length];
+            byte[]?[]? s2 = _strings is null ? null : new byte[]?[t2.Length];
+            int n = 0;
+            for (int k = 0; k < order.Length; k++)
+            {
+                int i = order[k];
+                if (n > 0 && t2[n - 1] == _times[i])
+                {
+                    n--; // a later write of the same timestamp replaces the earlier one
+                }
+
+                t2[n] = _times[i];
+                b2[n] = _bits[i];
+                if (s2 is not null)
+                {
+                    s2[n] = _strings![i];
+                }
+
+                n++;
+            }
+
+            _times = t2;
+            _bits = b2;
+            _strings = s2;
+            Count = n;
+        }
+    }
+
+    private sealed class KeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => (int)System.IO.Hashing.XxHash3.HashToUInt64(alternate);
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+    }
+}
+
+/// <summary>One key's cached points, sorted by time (values as bit patterns; strings as UTF-8).</summary>
+public sealed class CacheEntry(byte[] seriesKey, byte[] field, FieldType type, ReadOnlySpan<long> times, ReadOnlySpan<long> bits, byte[]?[]? strings)
+{
+    public byte[] SeriesKey { get; } = seriesKey;
+
+    public byte[] Field { get; } = field;
+
+    public FieldType Type { get; } = type;
+
+    public long[] Times { get; } = times.ToArray();
+
+    public long[] Bits { get; } = bits.ToArray();
+
+    public byte[]?[]? Strings { get; } = strings;
+
+    public double[] Floats => MemoryMarshal.Cast<long, double>(Bits.AsSpan()).ToArray();
+}
+
+/// <summary>A frozen cache, keys in TSM order, ready to be written as one TSM file.</summary>
+public sealed class CacheSnapshot(IReadOnlyList<CacheEntry> entries)
+{
+    public IReadOnlyList<CacheEntry> Entries { get; } = entries;
+
+    /// <summary>Writes every entry, in key order, into <paramref name="writer"/>.</summary>
+    public void WriteTo(Tsm.TsmWriter writer)
+    {
+        foreach (CacheEntry e in Entries)
+        {
+            if (e.Times.Length == 0)
+            {
+                continue;
+            }
+
+            switch (e.Type)
+            {
+                case FieldType.Float:
+                    writer.WriteFloats(e.SeriesKey, e.Field, e.Times, e.Floats);
+                    break;
+                case FieldType.Integer:
+                    writer.WriteIntegers(e.SeriesKey, e.Field, e.Times, e.Bits);
+                    break;
+                case FieldType.Unsigned:
+                    writer.WriteUnsigned(e.SeriesKey, e.Field, e.Times, MemoryMarshal.Cast<long, ulong>(e.Bits.AsSpan()));
+                    break;
+                case FieldType.Boolean:
+                    writer.WriteBooleans(e.SeriesKey, e.Field, e.Times, [.. e.Bits.Select(b => b != 0)]);
+                    break;
+                default:
+                    using (var column = new Tsm.StringColumn())
+                    {
+                        foreach (byte[]? s in e.Strings!)
+                        {
+                            column.Add(s ?? []);
+                        }
+
+                        writer.WriteStrings(e.SeriesKey, e.Field, e.Times, column);
+                    }
+
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Text;
+using InfluxLike.LineProtocol;
+using InfluxLike.Storage.Cache;
+using InfluxLike.Storage.Tsm;
+
+namespace InfluxLike.Storage.Tests;
+
+public class ShardCacheTests
+{
+    private static long F(double d) => BitConverter.DoubleToInt64Bits(d);
+
+    [Fact]
+    public void Out_of_order_writes_read_sorted_and_the_last_write_of_a_time_wins()
+    {
+        var cache = new ShardCache();
+        foreach (var (t, v) in new[] { (30L, 3.0), (10L, 1.0), (20L, 2.0), (10L, 1.5), (40L, 4.0) })
+        {
+            Assert.Equal(CacheWriteResult.Ok, cache.Write("cpu,host=a"u8, "v"u8, FieldType.Float, t, F(v)));
+        }
+
+        CacheEntry e = cache.Read("cpu,host=a"u8, "v"u8, 0, 35)!;
+        Assert.Equal([10L, 20L, 30L], e.Times);
+        Assert.Equal([1.5, 2.0, 3.0], e.Floats);
+        Assert.Null(cache.Read("cpu,host=b"u8, "v"u8, 0, 100));
+    }
+
+    [Fact]
+    public void A_field_keeps_one_type_per_shard_even_across_a_snapshot()
+    {
+        var cache = new ShardCache();
+        Assert.Equal(CacheWriteResult.Ok, cache.Write("m"u8, "f"u8, FieldType.Integer, 1, 5));
+        Assert.Equal(CacheWriteResult.TypeConflict, cache.Write("m"u8, "f"u8, FieldType.Float, 2, F(1)));
+        cache.TakeSnapshot();
+        Assert.Equal(CacheWriteResult.TypeConflict, cache.Write("m"u8, "f"u8, FieldType.String, 3, 0, "x"u8));
+        Assert.Equal(CacheWriteResult.Ok, cache.Write("m"u8, "f"u8, FieldType.Integer, 3, 7));
+        Assert.Equal([1L, 3L], cache.Read("m"u8, "f"u8, long.MinValue, long.MaxValue)!.Times);
+    }
+
+    [Fact]
+    public void A_full_cache_pushes_back_instead_of_dropping()
+    {
+        var cache = new ShardCache(maxBytes: 1000);
+        int accepted = 0;
+        CacheWriteResult last = CacheWriteResult.Ok;
+        for (int i = 0; i < 1000 && last == CacheWriteResult.Ok; i++)
+        {
+            last = cache.Write("m"u8, "f"u8, FieldType.Float, i, F(i));
+            accepted += last == CacheWriteResult.Ok ? 1 : 0;
+        }
+
+        Assert.Equal(CacheWriteResult.Full, last);
+        Assert.Equal(accepted, cache.Read("m"u8, "f"u8, 0, 1000)!.Times.Length);
+        cache.TakeSnapshot();
+        cache.ClearSnapshot(); // once written to TSM, room again
+        Assert.Equal(CacheWriteResult.Ok, cache.Write("m"u8, "f"u8, FieldType.Float, 5000, F(1)));
+    }
+
+    [Fact]
+    public void A_snapshot_writes_a_tsm_file_that_reads_back_every_point()
+    {
+        using var dir = new TempDir();
+        var cache = new ShardCache();
+        var rng = new Random(4);
+        var expected = new Dictionary<(string, string), SortedDictionary<long, long>>();
+        for (int i = 0; i < 5000; i++)
+        {
+            string series = $"cpu,host=h{rng.Next(5)}";
+            string field = $"f{rng.Next(3)}";
+            long t = rng.Next(2000);
+            long v = rng.NextInt64();
+            Assert.Equal(CacheWriteResult.Ok, cache.Write(Encoding.UTF8.GetBytes(series), Encoding.UTF8.GetBytes(field), FieldType.Integer, t, v));
+            if (!expected.TryGetValue((series, field), out var points))
+            {
+                expected[(series, field)] = points = [];
+            }
+
+            points[t] = v; // last write wins
+        }
+
+        CacheSnapshot snapshot = cache.TakeSnapshot();
+        string path = dir.File("1.tsm");
+        using (var w = new TsmWriter(path, 300))
+        {
+            snapshot.WriteTo(w);
+            w.Finish();
+        }
+
+        cache.ClearSnapshot();
+        using var r = TsmReader.Open(path);
+        Assert.Equal(expected.Count, r.KeyCount);
+        foreach (var ((series, field), points) in expected)
+        {
+            Assert.True(r.TryFind(Encoding.UTF8.GetBytes(series), Encoding.UTF8.GetBytes(field), out int k));
+            TsmKey key = r.GetKey(k);
+            var ts = new List<long>();
+            var vs = new List<long>();
+            var bt = new long[300];
+            var bv = new long[300];
+            for (int b = 0; b < key.BlockCount; b++)
+            {
+                int n = r.ReadIntegers(r.GetEntry(key, b), bt, bv);
+                ts.AddRange(bt[..n]);
+                vs.AddRange(bv[..n]);
+            }
+
+            Assert.Equal(points.Keys, ts);
+            Assert.Equal(points.Values, vs);
+        }
+    }
+
+    [Fact]
+    public void Reads_merge_the_snapshot_and_newer_writes()
+    {
+        var cache = new ShardCache();
+        cache.Write("m"u8, "s"u8, FieldType.String, 1, 0, "old"u8);
+        cache.Write("m"u8, "s"u8, FieldType.String, 2, 0, "two"u8);
+        cache.TakeSnapshot();
+        cache.Write("m"u8, "s"u8, FieldType.String, 1, 0, "new"u8);
+        CacheEntry e = cache.Read("m"u8, "s"u8, 0, 10)!;
+        Assert.Equal([1L, 2L], e.Times);
+        Assert.Equal(["new", "two"], e.Strings!.Select(s => Encoding.UTF8.GetString(s!)));
+    }
+}
