@@ -9,24 +9,8 @@ namespace InfluxLike.Query.Tests.Formatting;
 
 public sealed class FormatterTests
 {
-    public static TheoryData<string> ParserTestScripts()
-    {
-        var scripts = new TheoryData<string>();
-        foreach (var row in ParserTests.Expressions)
-        {
-            scripts.Add((string)row[0]);
-        }
-
-        foreach (var row in ParserTests.Programs)
-        {
-            scripts.Add((string)row[0]);
-        }
-
-        return scripts;
-    }
-
     [Theory]
-    [MemberData(nameof(ParserTestScripts))]
+    [MemberData(nameof(ParserTests.Sources), MemberType = typeof(ParserTests))]
     public void Formatting_a_test_script_round_trips(string source) => AssertRoundTrips(source);
 
     [Theory]

@@ -147,6 +147,23 @@ public sealed class ParserTests
         Assert.Equal(new SourceSpan(1, 8, 7, 1), text.Parts[2].Span);
     }
 
+    /// <summary>Every script of the tables above, for tests that run over all of them.</summary>
+    public static TheoryData<string> Sources()
+    {
+        var scripts = new TheoryData<string>();
+        foreach (var row in Expressions)
+        {
+            scripts.Add((string)row[0]);
+        }
+
+        foreach (var row in Programs)
+        {
+            scripts.Add((string)row[0]);
+        }
+
+        return scripts;
+    }
+
     internal static Ast.Program Parse(string source)
     {
         var result = ScriptParser.Parse(source);

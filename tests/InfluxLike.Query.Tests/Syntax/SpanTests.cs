@@ -8,17 +8,7 @@ public sealed class SpanTests
 {
     public static TheoryData<string> Scripts()
     {
-        var scripts = new TheoryData<string>();
-        foreach (var row in ParserTests.Programs)
-        {
-            scripts.Add((string)row[0]);
-        }
-
-        foreach (var row in ParserTests.Expressions)
-        {
-            scripts.Add((string)row[0]);
-        }
-
+        var scripts = ParserTests.Sources();
         foreach (var row in ConformanceParseTests.Cases())
         {
             scripts.Add(ConformanceParseTests.Source(row));
