@@ -9,8 +9,5 @@ public readonly record struct SourceSpan(int Line, int Column, int Offset, int L
 {
     public int End => Offset + Length;
 
-    /// <summary>The smallest span covering both; <paramref name="last"/> must not start before this.</summary>
-    public SourceSpan Through(SourceSpan last) => this with { Length = Math.Max(Length, last.End - Offset) };
-
     public override string ToString() => $"{Line}:{Column}+{Length}";
 }

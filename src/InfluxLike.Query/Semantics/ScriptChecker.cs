@@ -1,5 +1,6 @@
 using InfluxLike.Query.Ast;
 using InfluxLike.Query.Diagnostics;
+using InfluxLike.Query.Syntax;
 
 namespace InfluxLike.Query.Semantics;
 
@@ -11,6 +12,22 @@ namespace InfluxLike.Query.Semantics;
 /// </summary>
 public static class ScriptChecker
 {
+    /// <summary>
+    /// Parse, then check if the syntax is fine: what the server and the UI call. Like
+    /// <see cref="ScriptParser.Parse"/>, the result has an AST exactly when there is no error.
+    /// </summary>
+    public static ParseResult ParseAndCheck(string source, IEnumerable<string>? predefined = null)
+    {
+        var parsed = ScriptParser.Parse(source);
+        if (parsed.Ast is null)
+        {
+            return parsed;
+        }
+
+        var diagnostics = Check(parsed.Ast, source, predefined);
+        return diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) ? new ParseResult(null, diagnostics) : parsed with { Diagnostics = diagnostics };
+    }
+
     /// <param name="predefined">Names bound before the script runs (e.g. the conformance inputs).</param>
     public static IReadOnlyList<Diagnostic> Check(Ast.Program program, string source, IEnumerable<string>? predefined = null)
     {

@@ -1,3 +1,4 @@
+using InfluxLike.Query.Diagnostics;
 using InfluxLike.Query.Semantics;
 using InfluxLike.Query.Syntax;
 using InfluxLike.Query.Tests.Syntax;
@@ -53,6 +54,22 @@ public sealed class ScriptCheckerTests
     {
         var diagnostics = Check("data\n    |> rnage(start: -1h)\n    |> filter(fn: (r) => r.x > limit)\n    |> mean(colum: \"x\")", ["data"]);
         Assert.Equal(["2:8", "4:13"], diagnostics.Select(d => $"{d.Span.Line}:{d.Span.Column}"));
+    }
+
+    [Fact]
+    public void Parse_and_check_reports_syntax_errors_first_then_semantic_ones()
+    {
+        var syntax = ScriptChecker.ParseAndCheck("data |> fitler(fn: (r) => )", ["data"]);
+        Assert.Null(syntax.Ast);
+        Assert.Equal([DiagnosticCodes.Syntax], syntax.Diagnostics.Select(d => d.Code));
+
+        var semantic = ScriptChecker.ParseAndCheck("data |> fitler(fn: (r) => r.x > 0)", ["data"]);
+        Assert.Null(semantic.Ast);
+        Assert.Equal([DiagnosticCodes.Semantic], semantic.Diagnostics.Select(d => d.Code));
+
+        var clean = ScriptChecker.ParseAndCheck("data |> filter(fn: (r) => r.x > 0)", ["data"]);
+        Assert.NotNull(clean.Ast);
+        Assert.Empty(clean.Diagnostics);
     }
 
     [Fact]
