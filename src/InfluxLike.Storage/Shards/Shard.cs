@@ -1,0 +1,304 @@
+using System.Globalization;
+using InfluxLike.LineProtocol;
+using InfluxLike.Storage.Cache;
+using InfluxLike.Storage.Tsm;
+using InfluxLike.Storage.Tsm.Encoding;
+using InfluxLike.Storage.Wal;
+
+namespace InfluxLike.Storage.Shards;
+
+public sealed record ShardOptions
+{
+    public WalOptions Wal { get; init; } = new();
+
+    /// <summary>Hard limit of the cache: past it, writes get <see cref="ShardBusyException"/> until a snapshot frees room.</summary>
+    public long CacheMaxBytes { get; init; } = 1L << 30;
+
+    public int MaxPointsPerBlock { get; init; } = TsmBlock.DefaultMaxPoints;
+}
+
+/// <summary>A transient refusal (the cache is full): retry after a moment; nothing of the batch was stored.</summary>
+public sealed class ShardBusyException(string message) : Exception(message);
+
+/// <summary>What a write stored and what it rejected, with the reason for each rejected value.</summary>
+public sealed record ShardWriteResult(int Written, IReadOnlyList<(PointValue Value, string Reason)> Rejected);
+
+/// <summary>
+/// One time window of a bucket: its write-ahead log, its cache and its TSM files. A write is acknowledged
+/// once its WAL entry is durable; snapshots move the cache into a new TSM file and then drop the WAL
+/// segments it covers. Opening replays the WAL into the cache.
+/// </summary>
+/// <remarks>
+/// Applying a batch to the cache and queueing its WAL entry happen under one lock, and a snapshot takes
+/// the same lock to swap the cache and roll the WAL, so every WAL segment a snapshot deletes holds only
+/// entries that snapshot wrote. The durable wait happens outside the lock: writers share fsyncs.
+/// </remarks>
+public sealed class Shard : IAsyncDisposable
+{
+    private const string WalDirectory = "wal";
+    private const string QuarantineSuffix = ".bad";
+
+    private readonly string _directory;
+    private readonly ShardOptions _options;
+    private readonly object _gate = new();
+    private readonly SemaphoreSlim _snapshotLock = new(1, 1);
+    private readonly ShardCache _cache;
+    private readonly WriteAheadLog _wal;
+    private readonly List<string> _warnings = [];
+    private volatile TsmReader[] _files;
+    private long _generation;
+
+    private Shard(string directory, ShardOptions options, ShardCache cache, WriteAheadLog wal, TsmReader[] files, long generation)
+    {
+        _directory = directory;
+        _options = options;
+        _cache = cache;
+        _wal = wal;
+        _files = files;
+        _generation = generation;
+    }
+
+    /// <summary>Problems met while opening (a torn WAL tail cut off, a corrupt TSM file moved aside).</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    public int FileCount => _files.Length;
+
+    public long CacheBytes => _cache.SizeBytes;
+
+    public static Shard Open(string directory, ShardOptions? options = null)
+    {
+        options ??= new ShardOptions();
+        Directory.CreateDirectory(directory);
+        var warnings = new List<string>();
+
+        // A crash mid-write leaves temporary files: never complete, never acknowledged.
+        foreach (string tmp in Directory.GetFiles(directory, "*" + TsmFormat.TempSuffix))
+        {
+            File.Delete(tmp);
+        }
+
+        var files = new List<TsmReader>();
+        long generation = 0;
+        foreach (string path in Directory.GetFiles(directory, "*" + TsmFormat.Extension).Order(StringComparer.Ordinal))
+        {
+            generation = Math.Max(generation, long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out long g) ? g : 0);
+            try
+            {
+                files.Add(TsmReader.Open(path));
+            }
+            catch (CorruptionException e)
+            {
+                // The rest of the shard still serves; the damaged file is kept aside for inspection.
+                File.Move(path, path + QuarantineSuffix, overwrite: true);
+                warnings.Add($"{e.Message}; moved aside to {Path.GetFileName(path)}{QuarantineSuffix}");
+            }
+        }
+
+        var cache = new ShardCache(options.CacheMaxBytes);
+        string walDir = Path.Combine(directory, WalDirectory);
+        var batch = new List<PointValue>();
+        foreach (WalRecord record in WriteAheadLog.Replay(walDir, warnings.Add))
+        {
+            batch.Clear();
+            if (!PointBatchCodec.TryDecode(record.Payload, batch))
+            {
+                throw new CorruptionException(Path.Combine(walDir, record.SegmentId.ToString("D8", CultureInfo.InvariantCulture) + WriteAheadLog.Extension), 0, "a WAL entry passed its checksum but does not decode");
+            }
+
+            foreach (PointValue v in batch)
+            {
+                cache.Write(v.SeriesKey, v.Field, v.Type, v.Time, v.Bits, v.String);
+            }
+        }
+
+        var shard = new Shard(directory, options, cache, WriteAheadLog.Open(walDir, options.Wal), [.. files], generation);
+        shard._warnings.AddRange(warnings);
+        return shard;
+    }
+
+    /// <summary>
+    /// Stores a batch. Values whose field already holds another type in this shard are rejected (the others
+    /// are written); a full cache refuses the whole batch with <see cref="ShardBusyException"/>.
+    /// Completes once the accepted values are durable.
+    /// </summary>
+    public async Task<ShardWriteResult> WriteAsync(IReadOnlyList<PointValue> values)
+    {
+        var rejected = new List<(PointValue, string)>();
+        var accepted = new List<PointValue>(values.Count);
+        Task durable;
+        lock (_gate)
+        {
+            if (_cache.SizeBytes >= _options.CacheMaxBytes)
+            {
+                throw new ShardBusyException($"the shard's cache is full ({_options.CacheMaxBytes} bytes); retry once it is written to disk");
+            }
+
+            TsmReader[] files = _files;
+            foreach (PointValue v in values)
+            {
+                if (FileType(files, v) is FieldType known && known != v.Type)
+                {
+                    rejected.Add((v, Conflict(v, known)));
+                    continue;
+                }
+
+                switch (_cache.Write(v.SeriesKey, v.Field, v.Type, v.Time, v.Bits, v.String))
+                {
+                    case CacheWriteResult.Ok:
+                        accepted.Add(v);
+                        break;
+                    case CacheWriteResult.TypeConflict:
+                        rejected.Add((v, Conflict(v, null)));
+                        break;
+                    default:
+                        // Past the hard limit mid-batch: what was applied is logged below, the rest refused.
+                        rejected.Add((v, "cache full"));
+                        break;
+                }
+            }
+
+            using var payload = new ByteWriter();
+            PointBatchCodec.Encode(accepted, payload);
+            durable = accepted.Count > 0 ? _wal.AppendAsync(payload.WrittenSpan) : Task.CompletedTask;
+        }
+
+        await durable.ConfigureAwait(false);
+        return new ShardWriteResult(accepted.Count, rejected);
+    }
+
+    /// <summary>Writes the cache to a new TSM file and drops the WAL segments that file now covers.</summary>
+    public async Task SnapshotAsync()
+    {
+        await _snapshotLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            CacheSnapshot snapshot;
+            Task<long> roll;
+            lock (_gate)
+            {
+                snapshot = _cache.TakeSnapshot();
+                roll = _wal.RollAsync();
+            }
+
+            long closedSegment = await roll.ConfigureAwait(false);
+            if (snapshot.Entries.Count > 0)
+            {
+                long generation = Interlocked.Increment(ref _generation);
+                string path = Path.Combine(_directory, generation.ToString("D9", CultureInfo.InvariantCulture) + TsmFormat.Extension);
+                using (var writer = new TsmWriter(path, _options.MaxPointsPerBlock))
+                {
+                    snapshot.WriteTo(writer);
+                    writer.Finish();
+                }
+
+                _files = [.. _files, TsmReader.Open(path)];
+            }
+
+            _cache.ClearSnapshot();
+            _wal.RemoveSegmentsUpTo(closedSegment);
+        }
+        finally
+        {
+            _snapshotLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Every stored point of a key in [<paramref name="minTime"/>, <paramref name="maxTime"/>], sorted by time,
+    /// newer writes of a timestamp winning (cache over files, later files over earlier), tombstones applied.
+    /// </summary>
+    public (long[] Times, long[] Bits, byte[]?[] Strings) Read(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime)
+    {
+        var points = new SortedDictionary<long, (long Bits, byte[]? String)>();
+        using var strings = new StringColumn();
+        foreach (TsmReader file in _files)
+        {
+            if (!file.TryFind(seriesKey, field, out int k))
+            {
+                continue;
+            }
+
+            TsmKey key = file.GetKey(k);
+            IReadOnlyList<Tombstone> deleted = file.Tombstones.For(seriesKey, field);
+            var ts = new long[_options.MaxPointsPerBlock];
+            var bits = new long[_options.MaxPointsPerBlock];
+            foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
+            {
+                if (ts.Length < e.Count)
+                {
+                    ts = new long[e.Count];
+                    bits = new long[e.Count];
+                }
+
+                int n = key.Type switch
+                {
+                    FieldType.Float => file.ReadFloats(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan())),
+                    FieldType.Integer => file.ReadIntegers(e, ts, bits),
+                    FieldType.Unsigned => file.ReadUnsigned(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, ulong>(bits.AsSpan())),
+                    FieldType.Boolean => ReadBooleans(file, e, ts, bits),
+                    _ => file.ReadStrings(e, ts, strings),
+                };
+                for (int i = 0; i < n; i++)
+                {
+                    long t = ts[i];
+                    if (t < minTime || t > maxTime || deleted.Any(d => d.Contains(t)))
+                    {
+                        continue;
+                    }
+
+                    points[t] = key.Type == FieldType.String ? (0, strings[i].ToArray()) : (bits[i], null);
+                }
+            }
+        }
+
+        if (_cache.Read(seriesKey, field, minTime, maxTime) is CacheEntry cached)
+        {
+            for (int i = 0; i < cached.Times.Length; i++)
+            {
+                points[cached.Times[i]] = (cached.Bits[i], cached.Strings?[i]);
+            }
+        }
+
+        return ([.. points.Keys], [.. points.Values.Select(p => p.Bits)], [.. points.Values.Select(p => p.String)]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _wal.DisposeAsync().ConfigureAwait(false);
+        foreach (TsmReader f in _files)
+        {
+            f.Dispose();
+        }
+
+        _snapshotLock.Dispose();
+    }
+
+    private static int ReadBooleans(TsmReader file, in TsmIndexEntry e, long[] ts, long[] bits)
+    {
+        var b = new bool[e.Count];
+        int n = file.ReadBooleans(e, ts, b);
+        for (int i = 0; i < n; i++)
+        {
+            bits[i] = b[i] ? 1 : 0;
+        }
+
+        return n;
+    }
+
+    // The type a field has in this shard's files, if any (the newest file that has the key says).
+    private static FieldType? FileType(TsmReader[] files, in PointValue v)
+    {
+        for (int i = files.Length - 1; i >= 0; i--)
+        {
+            if (files[i].TryFind(v.SeriesKey, v.Field, out int k))
+            {
+                return files[i].GetKey(k).Type;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Conflict(in PointValue v, FieldType? known) =>
+        $"field type conflict: field \"{System.Text.Encoding.UTF8.GetString(v.Field)}\" of \"{System.Text.Encoding.UTF8.GetString(v.SeriesKey)}\" is {(known?.ToString() ?? "another type").ToLowerInvariant()} in this shard; {v.Type.ToString().ToLowerInvariant()} rejected";
+}

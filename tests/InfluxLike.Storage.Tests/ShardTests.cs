@@ -1,0 +1,99 @@
+using System.Text;
+using InfluxLike.LineProtocol;
+using InfluxLike.Storage.Shards;
+
+namespace InfluxLike.Storage.Tests;
+
+public class ShardTests
+{
+    private static PointValue F(string series, long t, double v) => new(Encoding.UTF8.GetBytes(series), "v"u8.ToArray(), FieldType.Float, t, BitConverter.DoubleToInt64Bits(v));
+
+    private static double[] Values(Shard shard, string series) =>
+        [.. shard.Read(Encoding.UTF8.GetBytes(series), "v"u8, long.MinValue, long.MaxValue).Bits.Select(BitConverter.Int64BitsToDouble)];
+
+    [Fact]
+    public async Task Acknowledged_writes_survive_a_restart_from_the_wal_alone()
+    {
+        using var dir = new TempDir();
+        await using (var shard = Shard.Open(dir.Path))
+        {
+            var result = await shard.WriteAsync([F("cpu,host=a", 1, 1.5), F("cpu,host=a", 2, 2.5), F("cpu,host=b", 1, 9)]);
+            Assert.Equal(3, result.Written);
+        }
+
+        await using var again = Shard.Open(dir.Path);
+        Assert.Equal([1.5, 2.5], Values(again, "cpu,host=a"));
+        Assert.Equal([9.0], Values(again, "cpu,host=b"));
+        Assert.Equal(0, again.FileCount);
+    }
+
+    [Fact]
+    public async Task Snapshots_move_the_cache_to_tsm_and_drop_the_wal()
+    {
+        using var dir = new TempDir();
+        await using (var shard = Shard.Open(dir.Path))
+        {
+            await shard.WriteAsync([F("cpu,host=a", 1, 1), F("cpu,host=a", 2, 2)]);
+            await shard.SnapshotAsync();
+            await shard.WriteAsync([F("cpu,host=a", 2, 20), F("cpu,host=a", 3, 3)]); // overwrites t=2
+            Assert.Equal([1.0, 20, 3], Values(shard, "cpu,host=a"));
+            Assert.Equal(1, shard.FileCount);
+            Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "wal")));
+        }
+
+        await using var again = Shard.Open(dir.Path);
+        Assert.Equal([1.0, 20, 3], Values(again, "cpu,host=a"));
+    }
+
+    [Fact]
+    public async Task A_type_conflict_rejects_only_that_value_even_against_files()
+    {
+        using var dir = new TempDir();
+        await using var shard = Shard.Open(dir.Path);
+        await shard.WriteAsync([F("m", 1, 1)]);
+        await shard.SnapshotAsync();
+        var conflict = new PointValue("m"u8.ToArray(), "v"u8.ToArray(), FieldType.Integer, 2, 5);
+        ShardWriteResult result = await shard.WriteAsync([conflict, F("m", 3, 3)]);
+        Assert.Equal(1, result.Written);
+        Assert.Contains("field type conflict", Assert.Single(result.Rejected).Reason, StringComparison.Ordinal);
+        Assert.Equal([1.0, 3], Values(shard, "m"));
+    }
+
+    [Fact]
+    public async Task A_corrupt_tsm_file_is_moved_aside_and_the_rest_serves()
+    {
+        using var dir = new TempDir();
+        await using (var shard = Shard.Open(dir.Path))
+        {
+            await shard.WriteAsync([F("m,t=1", 1, 1)]);
+            await shard.SnapshotAsync();
+            await shard.WriteAsync([F("m,t=2", 1, 2)]);
+            await shard.SnapshotAsync();
+        }
+
+        string first = Directory.GetFiles(dir.Path, "*.tsm").Order().First();
+        File.WriteAllBytes(first, new byte[64]);
+        File.WriteAllText(Path.Combine(dir.Path, "000000009.tsm.tmp"), "left by a crash");
+        await using var again = Shard.Open(dir.Path);
+        Assert.Contains(again.Warnings, w => w.Contains("moved aside", StringComparison.Ordinal));
+        Assert.True(File.Exists(first + ".bad"));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
+        Assert.Equal([2.0], Values(again, "m,t=2"));
+    }
+
+    [Fact]
+    public async Task A_full_cache_refuses_the_batch_as_a_transient_error()
+    {
+        using var dir = new TempDir();
+        await using var shard = Shard.Open(dir.Path, new ShardOptions { CacheMaxBytes = 2000 });
+        await Assert.ThrowsAsync<ShardBusyException>(async () =>
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                await shard.WriteAsync([F("m", i, i)]);
+            }
+        });
+        await shard.SnapshotAsync();
+        Assert.Equal(1, (await shard.WriteAsync([F("m", 5000, 1)])).Written);
+    }
+}
