@@ -1,0 +1,261 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using InfluxLike.LineProtocol;
+using InfluxLike.Storage.Index;
+using InfluxLike.Storage.Shards;
+using InfluxLike.Storage.Tsm.Encoding;
+
+namespace InfluxLike.Storage.Engine;
+
+public sealed record EngineOptions
+{
+    public ShardOptions Shard { get; init; } = new();
+
+    /// <summary>Series limit per bucket; 0 = none.</summary>
+    public long MaxSeriesPerBucket { get; init; }
+}
+
+/// <summary>What a write stored and what it refused, line by line and value by value.</summary>
+public sealed record WriteResult(int LinesWritten, int ValuesWritten, IReadOnlyList<LineProtocolError> LineErrors, IReadOnlyList<string> Rejected)
+{
+    public bool Complete => LineErrors.Count == 0 && Rejected.Count == 0;
+}
+
+/// <summary>
+/// The storage engine: buckets from the catalog, each with a series index and time-partitioned shards.
+/// Writes are parsed, routed to the shard of each point's time window, and acknowledged once durable.
+/// </summary>
+public sealed class StorageEngine : IAsyncDisposable
+{
+    private readonly string _dataDir;
+    private readonly EngineOptions _options;
+    private readonly ConcurrentDictionary<string, BucketStore> _buckets = new(StringComparer.Ordinal);
+    private readonly object _openLock = new();
+
+    private StorageEngine(string dataDir, EngineOptions options, Catalog catalog)
+    {
+        _dataDir = dataDir;
+        _options = options;
+        Catalog = catalog;
+    }
+
+    public Catalog Catalog { get; }
+
+    public static StorageEngine Open(string dataDir, EngineOptions? options = null) =>
+        new(Path.GetFullPath(dataDir), options ?? new EngineOptions(), Catalog.Open(dataDir));
+
+    /// <summary>
+    /// Writes a line-protocol body. Good lines are stored even when others are bad; every bad line and
+    /// every rejected value is reported. Completes once everything stored is durable.
+    /// </summary>
+    public async Task<WriteResult> WriteLineProtocolAsync(BucketInfo bucket, ReadOnlyMemory<byte> body, Precision precision, long defaultTimeNs)
+    {
+        BucketStore store = GetStore(bucket);
+        var rejected = new List<string>();
+        var (byShard, errors, lines, createdSeries) = Parse(store, body.Span, precision, defaultTimeNs, rejected);
+        if (createdSeries)
+        {
+            store.Index.Flush(); // series keys durable before the points that name them are acknowledged
+        }
+
+        int values = 0;
+        foreach (var (start, points) in byShard)
+        {
+            ShardWriteResult r = await store.GetShard(start).WriteAsync(points).ConfigureAwait(false);
+            values += r.Written;
+            rejected.AddRange(r.Rejected.Select(x => x.Reason));
+        }
+
+        return new WriteResult(lines, values, errors, rejected);
+    }
+
+    /// <summary>A key's points in [min, max] across the bucket's shards, in time order.</summary>
+    public (long[] Times, long[] Bits, byte[]?[] Strings) Read(BucketInfo bucket, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime)
+    {
+        BucketStore store = GetStore(bucket);
+        var times = new List<long>();
+        var bits = new List<long>();
+        var strings = new List<byte[]?>();
+        foreach (var (start, shard) in store.Shards.OrderBy(s => s.Key))
+        {
+            long end = start + (long)bucket.ShardGroupDuration.TotalNanoseconds - 1;
+            if (end < minTime || start > maxTime)
+            {
+                continue;
+            }
+
+            var (t, b, s) = shard.Read(seriesKey, field, minTime, maxTime);
+            times.AddRange(t);
+            bits.AddRange(b);
+            strings.AddRange(s);
+        }
+
+        return ([.. times], [.. bits], [.. strings]);
+    }
+
+    public SeriesIndex GetIndex(BucketInfo bucket) => GetStore(bucket).Index;
+
+    /// <summary>Writes every shard's cache to TSM files.</summary>
+    public async Task SnapshotAllAsync()
+    {
+        foreach (BucketStore b in _buckets.Values)
+        {
+            foreach (Shard s in b.Shards.Values)
+            {
+                await s.SnapshotAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (BucketStore b in _buckets.Values)
+        {
+            await b.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _buckets.Clear();
+    }
+
+    private static (Dictionary<long, List<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries) Parse(
+        BucketStore store, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, List<string> rejected)
+    {
+        var byShard = new Dictionary<long, List<PointValue>>();
+        var errors = new List<LineProtocolError>();
+        int lines = 0;
+        bool created = false;
+        long window = (long)store.Bucket.ShardGroupDuration.TotalNanoseconds;
+        var reader = new LineProtocolReader(body, new LineProtocolReaderOptions { Precision = precision, DefaultTimestamp = defaultTimeNs });
+        using var key = new ByteWriter(256);
+        Span<byte> scratch = stackalloc byte[256];
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.Error is { } error)
+                {
+                    errors.Add(error);
+                    continue;
+                }
+
+                key.Clear();
+                SeriesKey.Write(ref reader, key);
+                byte[] seriesKey = key.WrittenSpan.ToArray();
+                try
+                {
+                    long before = store.Index.SeriesCount;
+                    store.Index.GetOrAddSeries(seriesKey);
+                    created |= store.Index.SeriesCount != before;
+                }
+                catch (SeriesLimitExceededException e)
+                {
+                    rejected.Add($"line {reader.LineNumber}: {e.Message}");
+                    continue;
+                }
+
+                long time = reader.Timestamp;
+                long start = Math.DivRem(time, window, out long rem) * window - (rem < 0 ? window : 0);
+                if (!byShard.TryGetValue(start, out List<PointValue>? points))
+                {
+                    byShard[start] = points = [];
+                }
+
+                string measurement = reader.Measurement.ToString();
+                for (int i = 0; i < reader.FieldCount; i++)
+                {
+                    LineField f = reader.GetField(i);
+                    byte[] field = f.Key.Unescape(scratch).ToArray();
+                    store.Index.GetOrAddField(measurement, System.Text.Encoding.UTF8.GetString(field), f.Type);
+                    points.Add(f.Type == FieldType.String
+                        ? new PointValue(seriesKey, field, f.Type, time, 0, System.Text.Encoding.UTF8.GetBytes(f.StringValue.ToString()))
+                        : new PointValue(seriesKey, field, f.Type, time, f.RawBits));
+                }
+
+                lines++;
+            }
+        }
+        finally
+        {
+            reader.Dispose();
+        }
+
+        return (byShard, errors, lines, created);
+    }
+
+    private BucketStore GetStore(BucketInfo bucket)
+    {
+        if (_buckets.TryGetValue(bucket.Id, out BucketStore? store))
+        {
+            return store;
+        }
+
+        lock (_openLock)
+        {
+            return _buckets.GetOrAdd(bucket.Id, _ => BucketStore.Open(Path.Combine(_dataDir, "buckets", bucket.Id), bucket, _options));
+        }
+    }
+
+    /// <summary>One bucket's index and shards.</summary>
+    private sealed class BucketStore : IAsyncDisposable
+    {
+        private readonly string _directory;
+        private readonly EngineOptions _options;
+        private readonly object _lock = new();
+
+        private BucketStore(string directory, BucketInfo bucket, EngineOptions options, SeriesIndex index)
+        {
+            _directory = directory;
+            Bucket = bucket;
+            _options = options;
+            Index = index;
+        }
+
+        public BucketInfo Bucket { get; }
+
+        public SeriesIndex Index { get; }
+
+        public ConcurrentDictionary<long, Shard> Shards { get; } = new();
+
+        public static BucketStore Open(string directory, BucketInfo bucket, EngineOptions options)
+        {
+            var index = SeriesIndex.Open(Path.Combine(directory, "index"), new SeriesIndexOptions { BucketName = bucket.Name, MaxSeries = options.MaxSeriesPerBucket });
+            var store = new BucketStore(directory, bucket, options, index);
+            string shards = Path.Combine(directory, "shards");
+            if (Directory.Exists(shards))
+            {
+                foreach (string d in Directory.GetDirectories(shards))
+                {
+                    if (long.TryParse(Path.GetFileName(d), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long start))
+                    {
+                        store.Shards[start] = Shard.Open(d, options.Shard);
+                    }
+                }
+            }
+
+            return store;
+        }
+
+        public Shard GetShard(long start)
+        {
+            if (Shards.TryGetValue(start, out Shard? shard))
+            {
+                return shard;
+            }
+
+            lock (_lock)
+            {
+                return Shards.GetOrAdd(start, s => Shard.Open(Path.Combine(_directory, "shards", s.ToString(CultureInfo.InvariantCulture)), _options.Shard));
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (Shard s in Shards.Values)
+            {
+                await s.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Index.Dispose();
+        }
+    }
+}
