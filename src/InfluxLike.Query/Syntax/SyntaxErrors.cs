@@ -34,8 +34,9 @@ internal sealed class SyntaxErrors(SourceText source, List<Diagnostic> diagnosti
 
     private void Add(Ast.SourceSpan span, string message)
     {
-        // Recovery can report twice at one spot (e.g. missing token, then no viable alternative).
-        if (diagnostics.Count > 0 && diagnostics[^1].Span.Offset == span.Offset)
+        // After an error, recovery guesses (a missing '}' in "{a: 1 b: 2}") and the rest of the line
+        // often fails again only because of the guess: keep the first error of each line.
+        if (diagnostics.Count > 0 && diagnostics[^1].Span.Line == span.Line)
         {
             return;
         }

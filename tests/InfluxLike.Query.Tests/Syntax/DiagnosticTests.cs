@@ -30,6 +30,13 @@ public sealed class DiagnosticTests
             ]
         },
         { "}", ["1:1: '}' is not expected here"] },
+        { "x = \"abc\\", ["1:9: the string ends with a lone '\\'; write '\\\\' for a backslash"] },
+        { "if a then b", ["1:12: expected 'else', found the end of the script"] },
+        { "x = [1, 2", ["1:10: expected ']' or ',', found the end of the script"] },
+        { "data |> filter(fn: (r) => r._value > 1 and)", ["1:43: expected an expression, found ')'"] },
+        // one error per line: what recovery guessed does not produce a second one
+        { "x = {a: 1 b: 2}", ["1:11: expected '}' before the name 'b'"] },
+        { "x = 1\n\ty = )", ["2:6: expected an expression, found ')'"] },
         { "c = f(x: )\nd = ]", ["1:10: expected an expression, found ')'", "2:5: expected an expression, found ']'"] },
         {
             // one error per broken statement: recovery skips to the next line that starts a statement
