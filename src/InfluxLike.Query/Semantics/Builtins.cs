@@ -41,7 +41,8 @@ internal sealed record FunctionSignature(string Name, IReadOnlyList<ParameterSig
 /// Signatures of the built-in functions the checker knows: the Flux universe functions our engine
 /// implements and the packages the conformance scripts import. Written as Flux-like signatures,
 /// "range(tables=<-, start!: time, stop: time)", where '!' marks a required parameter.
-/// A name missing here is reported as unknown, so a new built-in needs a line here.
+/// A name missing here is reported as unknown, so a new built-in needs a line here; once Functions/
+/// has a registry of implemented functions, this catalog should be generated from it.
 /// </summary>
 internal static class Builtins
 {
@@ -98,6 +99,54 @@ internal static class Builtins
         "time(v!: any)",
         "duration(v!: any)",
         "now()",
+        "today()",
+        "from(bucket: string, bucketID: string, host: string, org: string, orgID: string, token: string)",
+        "to(tables=<-, bucket: string, bucketID: string, org: string, orgID: string, host: string, token: string, timeColumn: string, tagColumns: array, fieldFn: fn)",
+        "buckets(host: string, org: string, orgID: string, token: string)",
+        "reduce(tables=<-, fn!: fn, identity!: record)",
+        "integral(tables=<-, unit: duration, column: string, timeColumn: string, interpolate: string)",
+        "mode(tables=<-, column: string)",
+        "skew(tables=<-, column: string)",
+        "sample(tables=<-, n!: int, pos: int, column: string)",
+        "stateCount(tables=<-, fn!: fn, column: string)",
+        "stateDuration(tables=<-, fn!: fn, column: string, timeColumn: string, unit: duration)",
+        "columns(tables=<-, column: string)",
+        "keys(tables=<-, column: string)",
+        "exponentialMovingAverage(tables=<-, n!: int)",
+        "doubleEMA(tables=<-, n!: int)",
+        "tripleEMA(tables=<-, n!: int)",
+        "timedMovingAverage(tables=<-, every!: duration, period!: duration, column: string)",
+        "relativeStrengthIndex(tables=<-, n!: int, columns: array)",
+        "chandeMomentumOscillator(tables=<-, n!: int, columns: array)",
+        "kaufmansAMA(tables=<-, n!: int, column: string)",
+        "holtWinters(tables=<-, n!: int, interval!: duration, seasonality: int, withFit: bool, column: string, timeColumn: string)",
+        "hourSelection(tables=<-, start!: int, stop!: int, timeColumn: string)",
+        "highestMax(tables=<-, n!: int, column: string, groupColumns: array)",
+        "highestAverage(tables=<-, n!: int, column: string, groupColumns: array)",
+        "highestCurrent(tables=<-, n!: int, column: string, groupColumns: array)",
+        "lowestMin(tables=<-, n!: int, column: string, groupColumns: array)",
+        "lowestAverage(tables=<-, n!: int, column: string, groupColumns: array)",
+        "lowestCurrent(tables=<-, n!: int, column: string, groupColumns: array)",
+        "covariance(tables=<-, columns!: array, pearsonr: bool, valueDst: string)",
+        "cov(x!: any, y!: any, on!: array, pearsonr: bool)",
+        "pearsonr(x!: any, y!: any, on!: array)",
+        "tableFind(tables=<-, fn!: fn)",
+        "getColumn(table=<-, column!: string)",
+        "getRecord(table=<-, idx!: int)",
+        "findColumn(tables=<-, fn!: fn, column!: string)",
+        "findRecord(tables=<-, fn!: fn, idx!: int)",
+        "linearBins(start!: float, width!: float, count!: int, infinity: bool)",
+        "logarithmicBins(start!: float, factor!: float, count!: int, infinity: bool)",
+        "length(arr!: array)",
+        "contains(value!: any, set!: array)",
+        "display(v!: any)",
+        "die(msg!: string)",
+        "toString(tables=<-)",
+        "toInt(tables=<-)",
+        "toUInt(tables=<-)",
+        "toFloat(tables=<-)",
+        "toBool(tables=<-)",
+        "toTime(tables=<-)",
     ];
 
     private static readonly Dictionary<string, string[]> PackageSources = new()

@@ -57,6 +57,29 @@ public sealed class ScriptCheckerTests
     }
 
     [Fact]
+    public void Typical_influxdb_script_checks_clean()
+    {
+        const string source = """
+            import "strings"
+            option now = () => 2030-01-01T00:00:00Z
+
+            threshold = 90.0
+            busy = (tables=<-, limit=threshold) => tables |> filter(fn: (r) => r._value > limit)
+
+            from(bucket: "telegraf")
+                |> range(start: -1h, stop: now())
+                |> filter(fn: (r) => r._measurement == "cpu" and r.host =~ /^web[0-9]+$/ and exists r.cpu)
+                |> busy()
+                |> aggregateWindow(every: 1m, fn: mean, createEmpty: false)
+                |> map(fn: (r) => ({r with host: strings.toUpper(v: r.host), label: "${r.host}/${r.cpu}"}))
+                |> reduce(fn: (r, accumulator) => ({sum: accumulator.sum + r._value}), identity: {sum: 0.0})
+                |> yield(name: "busy")
+            """;
+        var result = ScriptChecker.ParseAndCheck(source);
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+    }
+
+    [Fact]
     public void Parse_and_check_reports_syntax_errors_first_then_semantic_ones()
     {
         var syntax = ScriptChecker.ParseAndCheck("data |> fitler(fn: (r) => )", ["data"]);
