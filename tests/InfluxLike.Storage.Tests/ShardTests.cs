@@ -97,3 +97,26 @@ public class ShardTests
         Assert.Equal(1, (await shard.WriteAsync([F("m", 5000, 1)])).Written);
     }
 }
+
+public class ShardBackgroundSnapshotTests
+{
+    [Fact]
+    public async Task A_cache_past_its_threshold_is_written_in_the_background()
+    {
+        using var dir = new TempDir();
+        await using var shard = Shard.Open(dir.Path, new ShardOptions { SnapshotThresholdBytes = 20_000 });
+        for (int batch = 0; batch < 50; batch++)
+        {
+            var values = Enumerable.Range(0, 100).Select(i => new PointValue("m"u8.ToArray(), "v"u8.ToArray(), FieldType.Integer, (batch * 100) + i, i)).ToList();
+            await shard.WriteAsync(values);
+        }
+
+        for (int i = 0; i < 100 && shard.FileCount == 0; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(shard.FileCount > 0, "no snapshot was written");
+        Assert.Equal(5000, shard.Read("m"u8, "v"u8, long.MinValue, long.MaxValue).Times.Length);
+    }
+}

@@ -15,6 +15,9 @@ public sealed record ShardOptions
     public long CacheMaxBytes { get; init; } = 1L << 30;
 
     public int MaxPointsPerBlock { get; init; } = TsmBlock.DefaultMaxPoints;
+
+    /// <summary>A cache past this size is written to a TSM file in the background (InfluxDB's cache-snapshot-memory-size).</summary>
+    public long SnapshotThresholdBytes { get; init; } = 25L << 20;
 }
 
 /// <summary>A transient refusal (the cache is full): retry after a moment; nothing of the batch was stored.</summary>
@@ -47,6 +50,8 @@ public sealed class Shard : IAsyncDisposable
     private readonly List<string> _warnings = [];
     private volatile TsmReader[] _files;
     private long _generation;
+    private int _snapshotScheduled;
+    private Task _backgroundSnapshot = Task.CompletedTask;
 
     private Shard(string directory, ShardOptions options, ShardCache cache, WriteAheadLog wal, TsmReader[] files, long generation)
     {
@@ -163,6 +168,22 @@ public sealed class Shard : IAsyncDisposable
         }
 
         await durable.ConfigureAwait(false);
+        if (_cache.SizeBytes >= _options.SnapshotThresholdBytes && Interlocked.CompareExchange(ref _snapshotScheduled, 1, 0) == 0)
+        {
+            // In the background: writers keep going into the fresh cache while the snapshot is written.
+            _backgroundSnapshot = Task.Run(async () =>
+            {
+                try
+                {
+                    await SnapshotAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    Volatile.Write(ref _snapshotScheduled, 0);
+                }
+            });
+        }
+
         return new ShardWriteResult(accepted.Count, rejected);
     }
 
@@ -264,6 +285,15 @@ public sealed class Shard : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            await _backgroundSnapshot.ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The WAL still holds everything the failed snapshot did not write.
+        }
+
         await _wal.DisposeAsync().ConfigureAwait(false);
         foreach (TsmReader f in _files)
         {
