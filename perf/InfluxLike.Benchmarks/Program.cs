@@ -9,6 +9,12 @@ internal static class Program
     //                                                                series-index SERIES [DIR]
     public static void Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "engine-ingest")
+        {
+            EngineIngestTool.RunAsync(args[1..]).GetAwaiter().GetResult();
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "series-index")
         {
             SeriesIndexTool.Run(args[1..]);
