@@ -207,53 +207,17 @@ public sealed unsafe class TsmReader : IDisposable
     /// Decodes a float block into the caller's buffers (at least <see cref="TsmIndexEntry.Count"/> long) and
     /// returns the number of points. Tombstoned points are not removed here: see <see cref="Tombstones"/>.
     /// </summary>
-    public int ReadFloats(in TsmIndexEntry entry, Span<long> timestamps, Span<double> values)
-    {
-        BlockHeader h = ReadHeader(entry);
-        ReadOnlySpan<byte> block = GetBlock(entry);
-        if (!TsmBlock.TryDecodeTimestamps(block, h, timestamps) || !TsmBlock.TryDecodeFloats(block, h, values))
-        {
-            throw new CorruptionException(Path, entry.Offset, $"{h.Type} block does not decode as floats");
-        }
+    public int ReadFloats(in TsmIndexEntry entry, Span<long> timestamps, Span<double> values) =>
+        Read(entry, timestamps, values, TsmBlock.TryDecodeFloats, "floats");
 
-        return h.Count;
-    }
+    public int ReadIntegers(in TsmIndexEntry entry, Span<long> timestamps, Span<long> values) =>
+        Read(entry, timestamps, values, TsmBlock.TryDecodeIntegers, "integers");
 
-    public int ReadIntegers(in TsmIndexEntry entry, Span<long> timestamps, Span<long> values)
-    {
-        BlockHeader h = ReadHeader(entry);
-        ReadOnlySpan<byte> block = GetBlock(entry);
-        if (!TsmBlock.TryDecodeTimestamps(block, h, timestamps) || !TsmBlock.TryDecodeIntegers(block, h, values))
-        {
-            throw new CorruptionException(Path, entry.Offset, $"{h.Type} block does not decode as integers");
-        }
+    public int ReadUnsigned(in TsmIndexEntry entry, Span<long> timestamps, Span<ulong> values) =>
+        Read(entry, timestamps, values, TsmBlock.TryDecodeUnsigned, "unsigned integers");
 
-        return h.Count;
-    }
-
-    public int ReadUnsigned(in TsmIndexEntry entry, Span<long> timestamps, Span<ulong> values)
-    {
-        BlockHeader h = ReadHeader(entry);
-        ReadOnlySpan<byte> block = GetBlock(entry);
-        if (!TsmBlock.TryDecodeTimestamps(block, h, timestamps) || !TsmBlock.TryDecodeUnsigned(block, h, values))
-        {
-            throw new CorruptionException(Path, entry.Offset, $"{h.Type} block does not decode as unsigned integers");
-        }
-
-        return h.Count;
-    }
-
-    public int ReadBooleans(in TsmIndexEntry entry, Span<long> timestamps, Span<bool> values)
-    {
-        BlockHeader h = ReadHeader(entry);
-        ReadOnlySpan<byte> block = GetBlock(entry);
-        if (!TsmBlock.TryDecodeTimestamps(block, h, timestamps) || !TsmBlock.TryDecodeBooleans(block, h, values))
-        {
-            throw new CorruptionException(Path, entry.Offset, $"{h.Type} block does not decode as booleans");
-        }
-
-        return h.Count;
-    }
+    public int ReadBooleans(in TsmIndexEntry entry, Span<long> timestamps, Span<bool> values) =>
+        Read(entry, timestamps, values, TsmBlock.TryDecodeBooleans, "booleans");
 
     public int ReadStrings(in TsmIndexEntry entry, Span<long> timestamps, StringColumn values)
     {
@@ -262,6 +226,21 @@ public sealed unsafe class TsmReader : IDisposable
         if (!TsmBlock.TryDecodeTimestamps(block, h, timestamps) || !TsmBlock.TryDecodeStrings(block, h, values))
         {
             throw new CorruptionException(Path, entry.Offset, $"{h.Type} block does not decode as strings");
+        }
+
+        return h.Count;
+    }
+
+    private delegate bool ValueDecoder<T>(ReadOnlySpan<byte> block, in BlockHeader header, Span<T> destination);
+
+    // Checks the block, decodes timestamps and values; damage becomes a CorruptionException naming the offset.
+    private int Read<T>(in TsmIndexEntry entry, Span<long> timestamps, Span<T> values, ValueDecoder<T> decode, string what)
+    {
+        BlockHeader h = ReadHeader(entry);
+        ReadOnlySpan<byte> block = GetBlock(entry);
+        if (!TsmBlock.TryDecodeTimestamps(block, h, timestamps) || !decode(block, h, values))
+        {
+            throw new CorruptionException(Path, entry.Offset, $"{h.Type} block does not decode as {what}");
         }
 
         return h.Count;

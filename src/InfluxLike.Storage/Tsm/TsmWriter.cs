@@ -62,53 +62,17 @@ public sealed class TsmWriter : IDisposable
     /// <summary>Keys (series + field) written so far.</summary>
     public long KeyCount { get; private set; }
 
-    public void WriteFloats(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values)
-    {
-        StartKey(seriesKey, field, FieldType.Float, timestamps, values.Length);
-        for (int i = 0; i < timestamps.Length; i += _maxPointsPerBlock)
-        {
-            int n = Math.Min(_maxPointsPerBlock, timestamps.Length - i);
-            _block.Clear();
-            TsmBlock.EncodeFloats(timestamps.Slice(i, n), values.Slice(i, n), _block);
-            AppendBlock(timestamps.Slice(i, n));
-        }
-    }
+    public void WriteFloats(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values) =>
+        WriteBlocks(seriesKey, field, FieldType.Float, timestamps, values, TsmBlock.EncodeFloats);
 
-    public void WriteIntegers(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, ReadOnlySpan<long> values)
-    {
-        StartKey(seriesKey, field, FieldType.Integer, timestamps, values.Length);
-        for (int i = 0; i < timestamps.Length; i += _maxPointsPerBlock)
-        {
-            int n = Math.Min(_maxPointsPerBlock, timestamps.Length - i);
-            _block.Clear();
-            TsmBlock.EncodeIntegers(timestamps.Slice(i, n), values.Slice(i, n), _block);
-            AppendBlock(timestamps.Slice(i, n));
-        }
-    }
+    public void WriteIntegers(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, ReadOnlySpan<long> values) =>
+        WriteBlocks(seriesKey, field, FieldType.Integer, timestamps, values, TsmBlock.EncodeIntegers);
 
-    public void WriteUnsigned(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, ReadOnlySpan<ulong> values)
-    {
-        StartKey(seriesKey, field, FieldType.Unsigned, timestamps, values.Length);
-        for (int i = 0; i < timestamps.Length; i += _maxPointsPerBlock)
-        {
-            int n = Math.Min(_maxPointsPerBlock, timestamps.Length - i);
-            _block.Clear();
-            TsmBlock.EncodeUnsigned(timestamps.Slice(i, n), values.Slice(i, n), _block);
-            AppendBlock(timestamps.Slice(i, n));
-        }
-    }
+    public void WriteUnsigned(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, ReadOnlySpan<ulong> values) =>
+        WriteBlocks(seriesKey, field, FieldType.Unsigned, timestamps, values, TsmBlock.EncodeUnsigned);
 
-    public void WriteBooleans(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, ReadOnlySpan<bool> values)
-    {
-        StartKey(seriesKey, field, FieldType.Boolean, timestamps, values.Length);
-        for (int i = 0; i < timestamps.Length; i += _maxPointsPerBlock)
-        {
-            int n = Math.Min(_maxPointsPerBlock, timestamps.Length - i);
-            _block.Clear();
-            TsmBlock.EncodeBooleans(timestamps.Slice(i, n), values.Slice(i, n), _block);
-            AppendBlock(timestamps.Slice(i, n));
-        }
-    }
+    public void WriteBooleans(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, ReadOnlySpan<bool> values) =>
+        WriteBlocks(seriesKey, field, FieldType.Boolean, timestamps, values, TsmBlock.EncodeBooleans);
 
     public void WriteStrings(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, ReadOnlySpan<long> timestamps, StringColumn values)
     {
@@ -125,6 +89,21 @@ public sealed class TsmWriter : IDisposable
 
             _block.Clear();
             TsmBlock.EncodeStrings(timestamps.Slice(i, n), chunk, _block);
+            AppendBlock(timestamps.Slice(i, n));
+        }
+    }
+
+    private delegate void BlockEncoder<T>(ReadOnlySpan<long> timestamps, ReadOnlySpan<T> values, ByteWriter output);
+
+    // Cuts the points into blocks of at most _maxPointsPerBlock and appends each.
+    private void WriteBlocks<T>(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, FieldType type, ReadOnlySpan<long> timestamps, ReadOnlySpan<T> values, BlockEncoder<T> encode)
+    {
+        StartKey(seriesKey, field, type, timestamps, values.Length);
+        for (int i = 0; i < timestamps.Length; i += _maxPointsPerBlock)
+        {
+            int n = Math.Min(_maxPointsPerBlock, timestamps.Length - i);
+            _block.Clear();
+            encode(timestamps.Slice(i, n), values.Slice(i, n), _block);
             AppendBlock(timestamps.Slice(i, n));
         }
     }
