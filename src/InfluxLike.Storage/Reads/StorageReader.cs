@@ -1,0 +1,203 @@
+using System.Text;
+using InfluxLike.LineProtocol;
+using InfluxLike.Storage.Engine;
+using InfluxLike.Storage.Index;
+
+namespace InfluxLike.Storage.Reads;
+
+/// <summary>What to read: a bucket, a half-open time range [start, stop), a series predicate and optionally some fields.</summary>
+public sealed record ReadRequest(BucketInfo Bucket, long Start, long Stop, SeriesPredicate Predicate, IReadOnlyCollection<string>? Fields = null);
+
+/// <summary>The points of one series field in a time range, in time order (values as bit patterns; strings as UTF-8).</summary>
+public sealed record SeriesFieldData(
+    byte[] SeriesKey,
+    string Measurement,
+    IReadOnlyList<KeyValuePair<string, string>> Tags,
+    string Field,
+    FieldType Type,
+    long[] Times,
+    long[] Bits,
+    byte[]?[] Strings)
+{
+    public double Float(int i) => BitConverter.Int64BitsToDouble(Bits[i]);
+}
+
+/// <summary>Aggregates <see cref="StorageReader.ReadWindowAggregate"/> computes in storage.</summary>
+public enum WindowAggregate
+{
+    Count,
+    Sum,
+    Min,
+    Max,
+    Mean,
+    First,
+    Last,
+}
+
+/// <summary>One window's aggregate: the window bounds and the value (an integer count, else the field's type; mean is a float).</summary>
+public readonly record struct WindowValue(long Start, long Stop, long Bits, FieldType Type);
+
+/// <summary>
+/// The read API the query engine uses (it knows nothing else of storage): series selection through the
+/// index, points merged from TSM files and caches with tombstones applied, and windowed aggregates.
+/// </summary>
+/// <remarks>
+/// This first version materialises each series field's points for the range before returning it; the
+/// streaming cursor over blocks, and aggregation from block metadata, come with the query engine.
+/// </remarks>
+public static class StorageReader
+{
+    /// <summary>Every series field matching the request that has points in the range, series in id order, fields by name.</summary>
+    public static IEnumerable<SeriesFieldData> ReadFilter(StorageEngine engine, ReadRequest request)
+    {
+        if (request.Stop <= request.Start)
+        {
+            yield break;
+        }
+
+        SeriesIndex index = engine.GetIndex(request.Bucket);
+        foreach (ulong id in index.Find(request.Predicate))
+        {
+            byte[] key = index.GetSeriesKey(id).ToArray();
+            var (measurementBytes, tagBytes) = SeriesKey.Parse(key);
+            string measurement = Encoding.UTF8.GetString(measurementBytes);
+            KeyValuePair<string, string>[] tags = [.. tagBytes.Select(t => new KeyValuePair<string, string>(Encoding.UTF8.GetString(t.Key), Encoding.UTF8.GetString(t.Value)))];
+            foreach (var (field, type) in index.FieldKeys(measurement))
+            {
+                if (request.Fields is not null && !request.Fields.Contains(field))
+                {
+                    continue;
+                }
+
+                var (times, bits, strings) = engine.Read(request.Bucket, key, Encoding.UTF8.GetBytes(field), request.Start, request.Stop - 1);
+                if (times.Length > 0)
+                {
+                    yield return new SeriesFieldData(key, measurement, tags, field, type, times, bits, strings);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per series field, the aggregate of each window of <paramref name="every"/> nanoseconds (shifted by
+    /// <paramref name="offset"/>) that holds points, windows aligned to the Unix epoch as Flux aligns them.
+    /// Strings support count, first and last only.
+    /// </summary>
+    public static IEnumerable<(SeriesFieldData Series, IReadOnlyList<WindowValue> Windows)> ReadWindowAggregate(
+        StorageEngine engine, ReadRequest request, long every, long offset, WindowAggregate aggregate)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, 0);
+        foreach (SeriesFieldData data in ReadFilter(engine, request))
+        {
+            if (data.Type == FieldType.String && aggregate is not (WindowAggregate.Count or WindowAggregate.First or WindowAggregate.Last))
+            {
+                throw new NotSupportedException($"{aggregate} of string field \"{data.Field}\" is not defined");
+            }
+
+            var windows = new List<WindowValue>();
+            int i = 0;
+            while (i < data.Times.Length)
+            {
+                long start = WindowStart(data.Times[i], every, offset);
+                long stop = start + every;
+                int j = i;
+                while (j < data.Times.Length && data.Times[j] < stop)
+                {
+                    j++;
+                }
+
+                windows.Add(Aggregate(data, i, j, Math.Max(start, request.Start), Math.Min(stop, request.Stop), aggregate));
+                i = j;
+            }
+
+            yield return (data, windows);
+        }
+    }
+
+    /// <summary>The start of the window holding <paramref name="time"/> (floor, also before 1970).</summary>
+    public static long WindowStart(long time, long every, long offset)
+    {
+        long shifted = time - offset;
+        long start = shifted - (((shifted % every) + every) % every);
+        return start + offset;
+    }
+
+    private static WindowValue Aggregate(SeriesFieldData d, int from, int to, long start, long stop, WindowAggregate aggregate)
+    {
+        switch (aggregate)
+        {
+            case WindowAggregate.Count:
+                return new WindowValue(start, stop, to - from, FieldType.Integer);
+            case WindowAggregate.First:
+                return new WindowValue(start, stop, d.Bits[from], d.Type);
+            case WindowAggregate.Last:
+                return new WindowValue(start, stop, d.Bits[to - 1], d.Type);
+        }
+
+        switch (d.Type)
+        {
+            case FieldType.Float:
+            {
+                double acc = aggregate switch { WindowAggregate.Min => double.PositiveInfinity, WindowAggregate.Max => double.NegativeInfinity, _ => 0 };
+                for (int k = from; k < to; k++)
+                {
+                    double v = d.Float(k);
+                    acc = aggregate switch { WindowAggregate.Min => Math.Min(acc, v), WindowAggregate.Max => Math.Max(acc, v), _ => acc + v };
+                }
+
+                if (aggregate == WindowAggregate.Mean)
+                {
+                    acc /= to - from;
+                }
+
+                return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(acc), FieldType.Float);
+            }
+
+            case FieldType.Integer or FieldType.Boolean:
+            {
+                if (aggregate == WindowAggregate.Mean)
+                {
+                    double sum = 0;
+                    for (int k = from; k < to; k++)
+                    {
+                        sum += d.Bits[k];
+                    }
+
+                    return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(sum / (to - from)), FieldType.Float);
+                }
+
+                long acc = aggregate switch { WindowAggregate.Min => long.MaxValue, WindowAggregate.Max => long.MinValue, _ => 0 };
+                for (int k = from; k < to; k++)
+                {
+                    long v = d.Bits[k];
+                    acc = aggregate switch { WindowAggregate.Min => Math.Min(acc, v), WindowAggregate.Max => Math.Max(acc, v), _ => unchecked(acc + v) };
+                }
+
+                return new WindowValue(start, stop, acc, d.Type == FieldType.Boolean && aggregate == WindowAggregate.Sum ? FieldType.Integer : d.Type);
+            }
+
+            default: // unsigned
+            {
+                if (aggregate == WindowAggregate.Mean)
+                {
+                    double sum = 0;
+                    for (int k = from; k < to; k++)
+                    {
+                        sum += (ulong)d.Bits[k];
+                    }
+
+                    return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(sum / (to - from)), FieldType.Float);
+                }
+
+                ulong acc = aggregate switch { WindowAggregate.Min => ulong.MaxValue, WindowAggregate.Max => ulong.MinValue, _ => 0 };
+                for (int k = from; k < to; k++)
+                {
+                    ulong v = (ulong)d.Bits[k];
+                    acc = aggregate switch { WindowAggregate.Min => Math.Min(acc, v), WindowAggregate.Max => Math.Max(acc, v), _ => unchecked(acc + v) };
+                }
+
+                return new WindowValue(start, stop, (long)acc, FieldType.Unsigned);
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+using CsCheck;
+using InfluxLike.LineProtocol;
+using InfluxLike.Storage.Engine;
+using InfluxLike.Storage.Index;
+using InfluxLike.Storage.Reads;
+
+namespace InfluxLike.Storage.Tests;
+
+public class StorageReaderTests
+{
+    private const long Second = 1_000_000_000L;
+
+    private static async Task<(StorageEngine Engine, BucketInfo Bucket)> Load(TempDir dir, IEnumerable<(string Host, string Field, long T, double V)> points, bool snapshotHalf)
+    {
+        var engine = StorageEngine.Open(dir.Path);
+        BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero, TimeSpan.FromMinutes(1));
+        var list = points.ToList();
+        for (int part = 0; part < 2; part++)
+        {
+            var body = new StringBuilder();
+            foreach (var (host, field, t, v) in list.Where((_, i) => i % 2 == part))
+            {
+                body.Append(CultureInfo.InvariantCulture, $"cpu,host={host} {field}={v.ToString("R", CultureInfo.InvariantCulture)} {t}\n");
+            }
+
+            WriteResult r = await engine.WriteLineProtocolAsync(bucket, Encoding.UTF8.GetBytes(body.ToString()), Precision.Nanoseconds, 0);
+            Assert.True(r.Complete, string.Join("; ", r.Rejected.Concat(r.LineErrors.Select(e => e.ToString()))));
+            if (part == 0 && snapshotHalf)
+            {
+                await engine.SnapshotAllAsync(); // half in TSM files, half in caches
+            }
+        }
+
+        return (engine, bucket);
+    }
+
+    [Fact]
+    public async Task Read_filter_selects_series_fields_and_the_half_open_range()
+    {
+        using var dir = new TempDir();
+        var points = new List<(string, string, long, double)>();
+        for (int i = 0; i < 300; i++)
+        {
+            points.Add(("a", "user", i * Second, i));
+            points.Add(("a", "system", i * Second, -i));
+            points.Add(("b", "user", i * Second, 1000 + i));
+        }
+
+        var (engine, bucket) = await Load(dir, points, snapshotHalf: true);
+        await using (engine)
+        {
+            var request = new ReadRequest(bucket, 100 * Second, 200 * Second, new SeriesPredicate.TagEquals("host", "a"), ["user"]);
+            SeriesFieldData d = Assert.Single(StorageReader.ReadFilter(engine, request));
+            Assert.Equal("cpu", d.Measurement);
+            Assert.Equal([new KeyValuePair<string, string>("host", "a")], d.Tags);
+            Assert.Equal("user", d.Field);
+            Assert.Equal(Enumerable.Range(100, 100).Select(i => i * Second), d.Times);
+            Assert.Equal(Enumerable.Range(100, 100).Select(i => (double)i), Enumerable.Range(0, d.Times.Length).Select(d.Float));
+
+            var all = StorageReader.ReadFilter(engine, request with { Predicate = SeriesPredicate.All, Fields = null }).ToList();
+            Assert.Equal(["a system", "a user", "b user"], all.Select(x => x.Tags[0].Value + " " + x.Field).Order());
+            Assert.Empty(StorageReader.ReadFilter(engine, request with { Start = 500 * Second, Stop = 600 * Second }));
+        }
+    }
+
+    [Fact]
+    public async Task Window_aggregates_agree_with_a_direct_computation()
+    {
+        var gen = Gen.Select(Gen.Select(Gen.Long[0, 600], Gen.Double[-100, 100]).Array[1, 80], Gen.Long[1, 90], Gen.Long[0, 30], Gen.Int[0, 6]);
+        await gen.SampleAsync(async (raw, everySeconds, offsetSeconds, agg) =>
+        {
+            using var dir = new TempDir();
+            var points = raw.DistinctBy(p => p.Item1).Select(p => ("a", "v", p.Item1 * Second, Math.Round(p.Item2, 3))).ToList();
+            var (engine, bucket) = await Load(dir, points, snapshotHalf: agg % 2 == 0);
+            await using (engine)
+            {
+                long every = everySeconds * Second, offset = offsetSeconds * Second % every;
+                var aggregate = (WindowAggregate)agg;
+                var request = new ReadRequest(bucket, 0, 601 * Second, SeriesPredicate.All);
+                var (_, windows) = Assert.Single(StorageReader.ReadWindowAggregate(engine, request, every, offset, aggregate));
+
+                var expected = points.OrderBy(p => p.Item3).GroupBy(p => StorageReader.WindowStart(p.Item3, every, offset)).ToList();
+                Assert.Equal(expected.Count, windows.Count);
+                for (int w = 0; w < windows.Count; w++)
+                {
+                    double[] vs = [.. expected[w].Select(p => p.Item4)];
+                    Assert.Equal(Math.Max(0, expected[w].Key), windows[w].Start);
+                    double want = aggregate switch
+                    {
+                        WindowAggregate.Count => vs.Length,
+                        WindowAggregate.Sum => vs.Sum(),
+                        WindowAggregate.Min => vs.Min(),
+                        WindowAggregate.Max => vs.Max(),
+                        WindowAggregate.Mean => vs.Average(),
+                        WindowAggregate.First => vs[0],
+                        _ => vs[^1],
+                    };
+                    double got = aggregate == WindowAggregate.Count ? windows[w].Bits : BitConverter.Int64BitsToDouble(windows[w].Bits);
+                    Assert.Equal(want, got, 1e-9);
+                }
+            }
+        }, iter: 60);
+    }
+}
