@@ -26,7 +26,7 @@ public sealed class ShardCache
 {
     private readonly object _lock = new();
     private readonly long _maxBytes;
-    private Dictionary<byte[], Column> _active = new(KeyComparer.Instance);
+    private Dictionary<byte[], Column> _active = new(IO.ByteArrayComparer.Instance);
     private Dictionary<byte[], Column>? _snapshot;
     private long _activeBytes;
     private long _snapshotBytes;
@@ -89,6 +89,20 @@ public sealed class ShardCache
         }
     }
 
+    /// <summary>Whether the active columns hold this key already (then <see cref="Write"/> itself checks the type).</summary>
+    public bool HasActiveColumn(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field)
+    {
+        int length = seriesKey.Length + 1 + field.Length;
+        Span<byte> probe = length <= 1024 ? stackalloc byte[length] : new byte[length];
+        seriesKey.CopyTo(probe);
+        probe[seriesKey.Length] = 0xFF;
+        field.CopyTo(probe[(seriesKey.Length + 1)..]);
+        lock (_lock)
+        {
+            return _active.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(probe);
+        }
+    }
+
     /// <summary>
     /// Freezes the active columns for writing to a TSM file (keys in TSM order, points sorted and deduplicated)
     /// and starts new ones. Only one snapshot at a time: call <see cref="ClearSnapshot"/> once it is durable.
@@ -104,7 +118,7 @@ public sealed class ShardCache
 
             _snapshot = _active;
             _snapshotBytes = _activeBytes;
-            _active = new Dictionary<byte[], Column>(KeyComparer.Instance);
+            _active = new Dictionary<byte[], Column>(IO.ByteArrayComparer.Instance);
             _activeBytes = 0;
             var entries = new List<CacheEntry>(_snapshot.Count);
             foreach (var (key, column) in _snapshot)
@@ -272,21 +286,6 @@ public sealed class ShardCache
             _strings = s2;
             Count = n;
         }
-    }
-
-    private sealed class KeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
-    {
-        public static readonly KeyComparer Instance = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
-
-        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
-
-        public int GetHashCode(ReadOnlySpan<byte> alternate) => (int)System.IO.Hashing.XxHash3.HashToUInt64(alternate);
-
-        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using InfluxLike.LineProtocol;
+using InfluxLike.Storage.IO;
 using InfluxLike.Storage.Index;
 using InfluxLike.Storage.Shards;
 using InfluxLike.Storage.Tsm.Encoding;
@@ -128,6 +129,8 @@ public sealed class StorageEngine : IAsyncDisposable
         var reader = new LineProtocolReader(body, new LineProtocolReaderOptions { Precision = precision, DefaultTimestamp = defaultTimeNs });
         using var key = new ByteWriter(256);
         Span<byte> scratch = stackalloc byte[256];
+        var fields = new Interner();
+        var seenFields = new HashSet<(byte[], byte[])>();
         try
         {
             while (reader.Read())
@@ -160,12 +163,19 @@ public sealed class StorageEngine : IAsyncDisposable
                     byShard[start] = points = [];
                 }
 
-                string measurement = reader.Measurement.ToString();
+                byte[] measurement = fields.Intern(reader.Measurement.Unescape(scratch));
                 for (int i = 0; i < reader.FieldCount; i++)
                 {
                     LineField f = reader.GetField(i);
-                    byte[] field = f.Key.Unescape(scratch).ToArray();
-                    store.Index.GetOrAddField(measurement, System.Text.Encoding.UTF8.GetString(field), f.Type);
+                    byte[] field = fields.Intern(f.Key.Unescape(scratch));
+
+                    // The index learns a (measurement, field) once per batch, not once per value; interned
+                    // arrays compare by reference.
+                    if (seenFields.Add((measurement, field)))
+                    {
+                        store.Index.GetOrAddField(System.Text.Encoding.UTF8.GetString(measurement), System.Text.Encoding.UTF8.GetString(field), f.Type);
+                    }
+
                     points.Add(f.Type == FieldType.String
                         ? new PointValue(seriesKey, field, f.Type, time, 0, System.Text.Encoding.UTF8.GetBytes(f.StringValue.ToString()))
                         : new PointValue(seriesKey, field, f.Type, time, f.RawBits));
@@ -180,6 +190,25 @@ public sealed class StorageEngine : IAsyncDisposable
         }
 
         return (byShard, errors, lines, created);
+    }
+
+    /// <summary>One array per distinct byte string within a batch: field keys repeat on every line.</summary>
+    private sealed class Interner
+    {
+        private readonly Dictionary<byte[], byte[]> _seen = new(ByteArrayComparer.Instance);
+
+        public byte[] Intern(ReadOnlySpan<byte> bytes)
+        {
+            var lookup = _seen.GetAlternateLookup<ReadOnlySpan<byte>>();
+            if (lookup.TryGetValue(bytes, out byte[]? known))
+            {
+                return known;
+            }
+
+            byte[] copy = bytes.ToArray();
+            _seen[copy] = copy;
+            return copy;
+        }
     }
 
     private BucketStore GetStore(BucketInfo bucket)

@@ -141,7 +141,9 @@ public sealed class Shard : IAsyncDisposable
             TsmReader[] files = _files;
             foreach (PointValue v in values)
             {
-                if (FileType(files, v) is FieldType known && known != v.Type)
+                // The files are searched only for a key the cache has not seen since the last snapshot:
+                // once its column exists, the cache checks the type.
+                if (!_cache.HasActiveColumn(v.SeriesKey, v.Field) && FileType(files, v) is FieldType known && known != v.Type)
                 {
                     rejected.Add((v, Conflict(v, known)));
                     continue;
