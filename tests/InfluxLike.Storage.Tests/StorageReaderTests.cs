@@ -104,3 +104,70 @@ public class StorageReaderTests
         }, iter: 60);
     }
 }
+
+public class ConcurrentReadWriteTests
+{
+    [Fact]
+    public async Task Readers_during_writes_and_snapshots_see_every_acknowledged_point()
+    {
+        using var dir = new TempDir();
+        await using var engine = StorageEngine.Open(dir.Path);
+        BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+        long acknowledged = -1; // every batch up to here is durable
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+
+        Task writer = Task.Run(async () =>
+        {
+            for (long b = 0; !stop.IsCancellationRequested; b++)
+            {
+                var body = new StringBuilder();
+                for (int s = 0; s < 5; s++)
+                {
+                    body.Append(CultureInfo.InvariantCulture, $"m,s={s} v={b}i {b}\n");
+                }
+
+                WriteResult r = await engine.WriteLineProtocolAsync(bucket, Encoding.UTF8.GetBytes(body.ToString()), Precision.Nanoseconds, 0);
+                Assert.True(r.Complete);
+                Volatile.Write(ref acknowledged, b);
+            }
+        });
+        Task snapshots = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(50);
+                await engine.SnapshotAllAsync();
+            }
+        });
+
+        int reads = 0;
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                long floor = Volatile.Read(ref acknowledged);
+                var request = new ReadRequest(bucket, long.MinValue + 2, long.MaxValue - 1, new SeriesPredicate.TagEquals("s", (r % 5).ToString(CultureInfo.InvariantCulture)));
+                SeriesFieldData[] data = [.. StorageReader.ReadFilter(engine, request)];
+                if (floor < 0)
+                {
+                    continue;
+                }
+
+                SeriesFieldData d = Assert.Single(data);
+                for (int i = 1; i < d.Times.Length; i++)
+                {
+                    Assert.True(d.Times[i] > d.Times[i - 1], "times must ascend without duplicates");
+                }
+
+                Assert.True(d.Times.Length >= floor + 1, $"read {d.Times.Length} points, {floor + 1} were acknowledged before the read");
+                Assert.Equal(Enumerable.Range(0, (int)floor + 1).Select(i => (long)i), d.Times.Take((int)floor + 1));
+                Assert.Equal(d.Times, d.Bits);
+                Interlocked.Increment(ref reads);
+            }
+        })).ToArray();
+
+        await Task.WhenAll([writer, snapshots, .. readers]);
+        Assert.True(reads > 10, $"only {reads} reads ran");
+        Assert.True(Volatile.Read(ref acknowledged) > 10);
+    }
+}
