@@ -171,3 +171,23 @@ public class ConcurrentReadWriteTests
         Assert.True(Volatile.Read(ref acknowledged) > 10);
     }
 }
+
+public class SchemaReadTests
+{
+    [Fact]
+    public async Task Schema_reads_answer_within_the_time_range()
+    {
+        using var dir = new TempDir();
+        await using var engine = StorageEngine.Open(dir.Path);
+        BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+        await engine.WriteLineProtocolAsync(bucket, "cpu,host=a,dc=x usage=1 100\ncpu,host=b usage=2 200\nmem,host=a free=3i 300\nmem,host=c,rack=r1 free=4i,used=\"n/a\" 400\n"u8.ToArray(), Precision.Nanoseconds, 0);
+        var all = new ReadRequest(bucket, 0, 1000, SeriesPredicate.All);
+        Assert.Equal(["cpu", "mem"], StorageReader.Measurements(engine, all));
+        Assert.Equal(["mem"], StorageReader.Measurements(engine, all with { Start = 250 }));
+        Assert.Equal(["dc", "host"], StorageReader.TagKeys(engine, all with { Stop = 201 }));
+        Assert.Equal(["a", "b", "c"], StorageReader.TagValues(engine, all with { Start = 101 }, "host"));
+        Assert.Equal(["a", "c"], StorageReader.TagValues(engine, all with { Start = 250 }, "host"));
+        Assert.Equal(["b", "c"], StorageReader.TagValues(engine, all with { Start = 150, Predicate = !new SeriesPredicate.TagEquals("host", "a") }, "host"));
+        Assert.Equal([("free", FieldType.Integer), ("used", FieldType.String)], StorageReader.FieldKeys(engine, all with { Predicate = new SeriesPredicate.MeasurementEquals("mem"), Start = 350 }));
+    }
+}

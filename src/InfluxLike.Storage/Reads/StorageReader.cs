@@ -78,6 +78,26 @@ public static class StorageReader
         }
     }
 
+    /// <summary>Measurements with points in [start, stop) among the series matching the predicate.</summary>
+    public static IReadOnlyList<string> Measurements(StorageEngine engine, ReadRequest request) =>
+        [.. SeriesWithData(engine, request).Select(d => d.Measurement).Distinct().Order(StringComparer.Ordinal)];
+
+    /// <summary>Tag keys of the series with points in [start, stop) matching the predicate.</summary>
+    public static IReadOnlyList<string> TagKeys(StorageEngine engine, ReadRequest request) =>
+        [.. SeriesWithData(engine, request).SelectMany(d => d.Tags.Select(t => t.Key)).Distinct().Order(StringComparer.Ordinal)];
+
+    /// <summary>Values of a tag key among the series with points in [start, stop) matching the predicate.</summary>
+    public static IReadOnlyList<string> TagValues(StorageEngine engine, ReadRequest request, string key) =>
+        [.. SeriesWithData(engine, request).SelectMany(d => d.Tags.Where(t => t.Key == key).Select(t => t.Value)).Distinct().Order(StringComparer.Ordinal)];
+
+    /// <summary>Field keys, with their types, that have points in [start, stop) among the matching series.</summary>
+    public static IReadOnlyList<(string Field, FieldType Type)> FieldKeys(StorageEngine engine, ReadRequest request) =>
+        [.. ReadFilter(engine, request).Select(d => (d.Field, d.Type)).Distinct().OrderBy(f => f.Field, StringComparer.Ordinal)];
+
+    // One entry per series that has any point in the range (the first field found).
+    private static IEnumerable<SeriesFieldData> SeriesWithData(StorageEngine engine, ReadRequest request) =>
+        ReadFilter(engine, request).DistinctBy(d => Convert.ToBase64String(d.SeriesKey));
+
     /// <summary>
     /// Per series field, the aggregate of each window of <paramref name="every"/> nanoseconds (shifted by
     /// <paramref name="offset"/>) that holds points, windows aligned to the Unix epoch as Flux aligns them.
