@@ -87,3 +87,19 @@ public class StorageEngineTests
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => (double)((i * 3) + 1)), h1);
     }
 }
+
+public class IdleSnapshotTests
+{
+    [Fact]
+    public async Task Quiet_shards_are_snapshotted_and_busy_ones_left_alone()
+    {
+        using var dir = new TempDir();
+        await using var engine = StorageEngine.Open(dir.Path);
+        BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+        await engine.WriteLineProtocolAsync(bucket, "m v=1 1"u8.ToArray(), Precision.Nanoseconds, 0);
+        Assert.Equal(0, await engine.SnapshotIdleShardsAsync(TimeSpan.FromHours(1))); // written just now: not idle
+        Assert.Equal(1, await engine.SnapshotIdleShardsAsync(TimeSpan.Zero));
+        Assert.Equal(0, await engine.SnapshotIdleShardsAsync(TimeSpan.Zero)); // nothing left in the cache
+        Assert.Single(Directory.GetFiles(dir.Path, "*.tsm", SearchOption.AllDirectories));
+    }
+}

@@ -108,6 +108,29 @@ public sealed class StorageEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Snapshots every shard whose cache holds data and that has had no write for <paramref name="idleFor"/>
+    /// (InfluxDB's cache-snapshot-write-cold-duration), so a quiet shard's WAL does not wait for the size
+    /// threshold. Returns the number of shards snapshotted. The server calls it periodically.
+    /// </summary>
+    public async Task<int> SnapshotIdleShardsAsync(TimeSpan idleFor)
+    {
+        int count = 0;
+        foreach (BucketStore b in _buckets.Values)
+        {
+            foreach (Shard s in b.Shards.Values)
+            {
+                if (s.CacheBytes > 0 && s.IdleFor >= idleFor)
+                {
+                    await s.SnapshotAsync().ConfigureAwait(false);
+                    count++;
+                }
+            }
+        }
+
+        return count;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (BucketStore b in _buckets.Values)

@@ -51,6 +51,7 @@ public sealed class Shard : IAsyncDisposable
     private volatile TsmReader[] _files;
     private long _generation;
     private int _snapshotScheduled;
+    private long _lastWriteTicks = Environment.TickCount64;
     private Task _backgroundSnapshot = Task.CompletedTask;
 
     private Shard(string directory, ShardOptions options, ShardCache cache, WriteAheadLog wal, TsmReader[] files, long generation)
@@ -69,6 +70,9 @@ public sealed class Shard : IAsyncDisposable
     public int FileCount => _files.Length;
 
     public long CacheBytes => _cache.SizeBytes;
+
+    /// <summary>How long since the last write was acknowledged.</summary>
+    public TimeSpan IdleFor => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastWriteTicks));
 
     public static Shard Open(string directory, ShardOptions? options = null)
     {
@@ -170,6 +174,7 @@ public sealed class Shard : IAsyncDisposable
         }
 
         await durable.ConfigureAwait(false);
+        Volatile.Write(ref _lastWriteTicks, Environment.TickCount64);
         if (_cache.SizeBytes >= _options.SnapshotThresholdBytes && Interlocked.CompareExchange(ref _snapshotScheduled, 1, 0) == 0)
         {
             // In the background: writers keep going into the fresh cache while the snapshot is written.
