@@ -28,8 +28,8 @@ internal static class PointBatchCodec
         var fields = new Dictionary<byte[], int>(IO.ByteArrayComparer.Instance);
         var keyList = new List<byte[]>();
         var fieldList = new List<byte[]>();
-        var keyIndex = new int[values.Count];
-        var fieldIndex = new int[values.Count];
+        int[] keyIndex = System.Buffers.ArrayPool<int>.Shared.Rent(values.Count);
+        int[] fieldIndex = System.Buffers.ArrayPool<int>.Shared.Rent(values.Count);
         for (int i = 0; i < values.Count; i++)
         {
             keyIndex[i] = IndexOf(values[i].SeriesKey, keys, keyList);
@@ -67,6 +67,9 @@ internal static class PointBatchCodec
                     break;
             }
         }
+
+        System.Buffers.ArrayPool<int>.Shared.Return(keyIndex);
+        System.Buffers.ArrayPool<int>.Shared.Return(fieldIndex);
     }
 
     /// <summary>Decodes a payload; false when it is malformed (a WAL entry passed its checksum, so this means a bug).</summary>

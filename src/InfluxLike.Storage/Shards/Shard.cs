@@ -34,7 +34,8 @@ public sealed record ShardWriteResult(int Written, IReadOnlyList<(PointValue Val
 /// <remarks>
 /// Applying a batch to the cache and queueing its WAL entry happen under one lock, and a snapshot takes
 /// the same lock to swap the cache and roll the WAL, so every WAL segment a snapshot deletes holds only
-/// entries that snapshot wrote. The durable wait happens outside the lock: writers share fsyncs.
+/// entries that snapshot wrote, and WAL order is cache order. Encoding and compressing the entry happen
+/// before the lock, and the durable wait after it: writers share fsyncs.
 /// </remarks>
 public sealed class Shard : IAsyncDisposable
 {
@@ -51,6 +52,8 @@ public sealed class Shard : IAsyncDisposable
     private volatile TsmReader[] _files;
     private long _generation;
     private int _snapshotScheduled;
+    private CacheSnapshot? _pendingSnapshot;  // frozen but not yet durable in a TSM file (guarded by _snapshotLock)
+    private long _pendingSegment;             // the last WAL segment it covers
     private long _lastWriteTicks = Environment.TickCount64;
     private Task _backgroundSnapshot = Task.CompletedTask;
 
@@ -134,6 +137,12 @@ public sealed class Shard : IAsyncDisposable
     {
         var rejected = new List<(PointValue, string)>();
         var accepted = new List<PointValue>(values.Count);
+
+        // The WAL entry is encoded and compressed before taking the lock, for the common case where every
+        // value is accepted; under the lock the batch is applied to the cache and the entry queued, so WAL
+        // order is cache order (and a snapshot, which takes the same lock to swap the cache and queue the
+        // WAL roll, only ever deletes segments whose entries it wrote).
+        PreparedEntry prepared = Prepare(values);
         Task durable;
         lock (_gate)
         {
@@ -168,9 +177,14 @@ public sealed class Shard : IAsyncDisposable
                 }
             }
 
-            using var payload = new ByteWriter();
-            PointBatchCodec.Encode(accepted, payload);
-            durable = accepted.Count > 0 ? _wal.AppendAsync(payload.WrittenSpan) : Task.CompletedTask;
+            if (accepted.Count == 0)
+            {
+                durable = Task.CompletedTask;
+            }
+            else
+            {
+                durable = _wal.AppendAsync(rejected.Count == 0 ? prepared : Prepare(accepted));
+            }
         }
 
         await durable.ConfigureAwait(false);
@@ -195,35 +209,46 @@ public sealed class Shard : IAsyncDisposable
     }
 
     /// <summary>Writes the cache to a new TSM file and drops the WAL segments that file now covers.</summary>
+    /// <remarks>
+    /// If writing the file fails (a full disk), the frozen snapshot and the segment it covers are kept and
+    /// the next call retries them, rather than freezing a newer cache whose WAL it must not delete.
+    /// </remarks>
     public async Task SnapshotAsync()
     {
         await _snapshotLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            CacheSnapshot snapshot;
-            Task<long> roll;
-            lock (_gate)
+            if (_pendingSnapshot is null)
             {
-                snapshot = _cache.TakeSnapshot();
-                roll = _wal.RollAsync();
+                Task<long> roll;
+                CacheSnapshot snapshot;
+                lock (_gate)
+                {
+                    snapshot = _cache.TakeSnapshot();
+                    roll = _wal.RollAsync();
+                }
+
+                _pendingSegment = await roll.ConfigureAwait(false);
+                _pendingSnapshot = snapshot;
             }
 
-            long closedSegment = await roll.ConfigureAwait(false);
-            if (snapshot.Entries.Count > 0)
+            if (_pendingSnapshot.Entries.Count > 0)
             {
                 long generation = Interlocked.Increment(ref _generation);
                 string path = Path.Combine(_directory, generation.ToString("D9", CultureInfo.InvariantCulture) + TsmFormat.Extension);
                 using (var writer = new TsmWriter(path, _options.MaxPointsPerBlock))
                 {
-                    snapshot.WriteTo(writer);
+                    _pendingSnapshot.WriteTo(writer);
                     writer.Finish();
                 }
 
                 _files = [.. _files, TsmReader.Open(path)];
             }
 
+            // Readers see the file before the cache lets go of the same points.
             _cache.ClearSnapshot();
-            _wal.RemoveSegmentsUpTo(closedSegment);
+            _wal.RemoveSegmentsUpTo(_pendingSegment);
+            _pendingSnapshot = null;
         }
         finally
         {
@@ -237,6 +262,10 @@ public sealed class Shard : IAsyncDisposable
     /// </summary>
     public (long[] Times, long[] Bits, byte[]?[] Strings) Read(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime)
     {
+        // The cache first, then the files: a snapshot adds its file before it drops its cache snapshot, so
+        // whatever moves from cache to file meanwhile is seen in one or the other (reading the files first
+        // could miss it in both). Cache values are applied last: they are the newest.
+        CacheEntry? cached = _cache.Read(seriesKey, field, minTime, maxTime);
         var points = new SortedDictionary<long, (long Bits, byte[]? String)>();
         using var strings = new StringColumn();
         foreach (TsmReader file in _files)
@@ -279,7 +308,7 @@ public sealed class Shard : IAsyncDisposable
             }
         }
 
-        if (_cache.Read(seriesKey, field, minTime, maxTime) is CacheEntry cached)
+        if (cached is not null)
         {
             for (int i = 0; i < cached.Times.Length; i++)
             {
@@ -308,6 +337,13 @@ public sealed class Shard : IAsyncDisposable
         }
 
         _snapshotLock.Dispose();
+    }
+
+    private static PreparedEntry Prepare(IReadOnlyList<PointValue> values)
+    {
+        using var payload = new ByteWriter(Math.Max(256, values.Count * 24));
+        PointBatchCodec.Encode(values, payload);
+        return WriteAheadLog.Prepare(payload.WrittenSpan);
     }
 
     private static int ReadBooleans(TsmReader file, in TsmIndexEntry e, long[] ts, long[] bits)

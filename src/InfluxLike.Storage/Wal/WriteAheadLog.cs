@@ -133,9 +133,18 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Queues an entry; the task completes when it is durable (or faults if the log failed).</summary>
-    public Task AppendAsync(ReadOnlySpan<byte> payload)
+    public Task AppendAsync(ReadOnlySpan<byte> payload) => AppendAsync(Prepare(payload));
+
+    /// <summary>
+    /// Compresses and checksums an entry without queueing it, so callers can do that work outside their
+    /// own locks and queue it with <see cref="AppendAsync(PreparedEntry)"/> in the order they need.
+    /// </summary>
+    public static PreparedEntry Prepare(ReadOnlySpan<byte> payload) => new(Encode(payload));
+
+    /// <summary>Queues a prepared entry; the task completes when it is durable.</summary>
+    public Task AppendAsync(PreparedEntry prepared)
     {
-        byte[] entry = Encode(payload);
+        byte[] entry = prepared.Bytes;
         var pending = new Pending(entry);
         lock (_queueLock)
         {
@@ -407,6 +416,14 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
 
         public long ClosedSegment { get; set; }
     }
+}
+
+/// <summary>An entry ready to append: compressed, checksummed, framed.</summary>
+public sealed class PreparedEntry
+{
+    internal PreparedEntry(byte[] bytes) => Bytes = bytes;
+
+    internal byte[] Bytes { get; }
 }
 
 /// <summary>One entry read back from the log, with the segment it came from.</summary>
