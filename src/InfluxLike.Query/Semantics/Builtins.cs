@@ -175,6 +175,17 @@ internal static class Builtins
             "right(left=<-, right!: any, on!: fn, as!: fn)", "full(left=<-, right!: any, on!: fn, as!: fn)",
         ],
         ["array"] = ["from(rows!: array)"],
+        ["csv"] = ["from(csv!: string)"],
+        ["influxdata/influxdb/schema"] =
+        [
+            "measurements(bucket!: string, start: any, stop: any)",
+            "tagKeys(bucket!: string, predicate: fn, start: any, stop: any)",
+            "tagValues(bucket!: string, tag!: string, predicate: fn, start: any, stop: any)",
+            "fieldKeys(bucket!: string, predicate: fn, start: any, stop: any)",
+            "measurementTagKeys(bucket!: string, measurement!: string, start: any, stop: any)",
+            "measurementTagValues(bucket!: string, measurement!: string, tag!: string, start: any, stop: any)",
+            "measurementFieldKeys(bucket!: string, measurement!: string, start: any, stop: any)",
+        ],
         ["timezone"] = ["fixed(offset!: duration)", "location(name!: string)"],
     };
 
@@ -186,7 +197,7 @@ internal static class Builtins
     };
 
     /// <summary>Names defined everywhere that are not functions: options.</summary>
-    public static readonly FrozenSet<string> UniverseValues = FrozenSet.ToFrozenSet(["location", "inf"]);
+    public static readonly FrozenSet<string> UniverseValues = FrozenSet.ToFrozenSet(["location", "inf", "v"]);
 
     public static readonly FrozenDictionary<string, FunctionSignature> Functions =
         Universe.Select(Parse).ToFrozenDictionary(s => s.Name);

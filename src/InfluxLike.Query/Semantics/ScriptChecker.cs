@@ -86,7 +86,7 @@ public static class ScriptChecker
                 return;
             }
 
-            scope.Define(import.Alias?.Name ?? path, new Binding(null, package));
+            scope.Define(import.Alias?.Name ?? path[(path.LastIndexOf('/') + 1)..], new Binding(null, package));
         }
 
         public void Statements(IEnumerable<Statement> statements, Scope scope, bool topLevel)

@@ -5,8 +5,17 @@ using InfluxLike.Storage.Index;
 
 namespace InfluxLike.Storage.Reads;
 
-/// <summary>What to read: a bucket, a half-open time range [start, stop), a series predicate and optionally some fields.</summary>
-public sealed record ReadRequest(BucketInfo Bucket, long Start, long Stop, SeriesPredicate Predicate, IReadOnlyCollection<string>? Fields = null);
+/// <summary>
+/// What to read: a bucket, a half-open time range [start, stop), a series predicate for the index, optionally some
+/// fields, and optionally an exact test of each series field (measurement, tags, field) applied before reading points.
+/// </summary>
+public sealed record ReadRequest(
+    BucketInfo Bucket,
+    long Start,
+    long Stop,
+    SeriesPredicate Predicate,
+    IReadOnlyCollection<string>? Fields = null,
+    Func<string, IReadOnlyList<KeyValuePair<string, string>>, string, bool>? Accept = null);
 
 /// <summary>The points of one series field in a time range, in time order (values as bit patterns; strings as UTF-8).</summary>
 public sealed record SeriesFieldData(
@@ -65,6 +74,11 @@ public static class StorageReader
             foreach (var (field, type) in index.FieldKeys(measurement))
             {
                 if (request.Fields is not null && !request.Fields.Contains(field))
+                {
+                    continue;
+                }
+
+                if (request.Accept is not null && !request.Accept(measurement, tags, field))
                 {
                     continue;
                 }

@@ -1,0 +1,267 @@
+using InfluxLike.Query.Values;
+
+namespace InfluxLike.Query.Data;
+
+/// <summary>Grows one typed column.</summary>
+public sealed class ColumnBuilder
+{
+    private long[] _bits;
+    private string?[]? _strings;
+    private bool[]? _nulls;
+
+    public ColumnBuilder(Kind type, int capacity = 8)
+    {
+        Type = type;
+        capacity = Math.Max(capacity, 4);
+        if (type == Kind.String)
+        {
+            _bits = [];
+            _strings = new string?[capacity];
+        }
+        else
+        {
+            _bits = new long[capacity];
+        }
+    }
+
+    public Kind Type { get; }
+
+    public int Count { get; private set; }
+
+    private void Grow()
+    {
+        int size = Math.Max(8, Count * 2);
+        if (_strings is not null)
+        {
+            Array.Resize(ref _strings, size);
+        }
+        else
+        {
+            Array.Resize(ref _bits, size);
+            if (_nulls is not null)
+            {
+                Array.Resize(ref _nulls, size);
+            }
+        }
+    }
+
+    private int Capacity => _strings?.Length ?? _bits.Length;
+
+    public void AppendNull()
+    {
+        if (Count == Capacity)
+        {
+            Grow();
+        }
+
+        if (_strings is null)
+        {
+            _nulls ??= new bool[_bits.Length];
+            _nulls[Count] = true;
+        }
+
+        Count++;
+    }
+
+    public void AppendBits(long bits)
+    {
+        if (Count == Capacity)
+        {
+            Grow();
+        }
+
+        _bits[Count++] = bits;
+    }
+
+    public void AppendString(string? s)
+    {
+        if (Count == Capacity)
+        {
+            Grow();
+        }
+
+        _strings![Count++] = s;
+    }
+
+    /// <summary>Appends a value of the column's type (or null); a value of another type is an error for the caller to report.</summary>
+    public void Append(Value v)
+    {
+        if (v.IsNull)
+        {
+            AppendNull();
+        }
+        else if (Type == Kind.String)
+        {
+            AppendString(v.AsString);
+        }
+        else
+        {
+            AppendBits(v.Bits);
+        }
+    }
+
+    public void AppendFrom(ColumnData data, int row)
+    {
+        if (Type == Kind.String)
+        {
+            AppendString(data.Strings![row]);
+        }
+        else if (data.IsNull(row))
+        {
+            AppendNull();
+        }
+        else
+        {
+            AppendBits(data.Bits![row]);
+        }
+    }
+
+    public ColumnData Build()
+    {
+        if (Type == Kind.String)
+        {
+            return new ColumnData(Type, null, Count == _strings!.Length ? _strings : _strings[..Count], null);
+        }
+
+        return new ColumnData(
+            Type,
+            Count == _bits.Length ? _bits : _bits[..Count],
+            null,
+            _nulls is null ? null : (Count == _nulls.Length ? _nulls : _nulls[..Count]));
+    }
+}
+
+/// <summary>Builds one table column by column and row by row, columns added by name as they first appear.</summary>
+public sealed class TableBuilder
+{
+    private readonly List<ColumnMeta> _columns = [];
+    private readonly List<ColumnBuilder> _builders = [];
+
+    public TableBuilder(GroupKey key)
+    {
+        Key = key;
+    }
+
+    public GroupKey Key { get; }
+
+    public int Rows { get; private set; }
+
+    public IReadOnlyList<ColumnMeta> Columns => _columns;
+
+    public int IndexOf(string name)
+    {
+        for (int i = 0; i < _columns.Count; i++)
+        {
+            if (_columns[i].Name == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The index of column <paramref name="name"/>, adding it (null-filled so far) when new; a type clash throws.</summary>
+    public int AddColumn(string name, Kind type)
+    {
+        int i = IndexOf(name);
+        if (i >= 0)
+        {
+            if (_columns[i].Type != type)
+            {
+                if (_columns[i].Type == Kind.Null)
+                {
+                    // A column first seen only as nulls takes the first real type.
+                    var builder = new ColumnBuilder(type, Rows);
+                    for (int r = 0; r < _builders[i].Count; r++)
+                    {
+                        builder.AppendNull();
+                    }
+
+                    _builders[i] = builder;
+                    _columns[i] = new ColumnMeta(name, type);
+                    return i;
+                }
+
+                if (type != Kind.Null)
+                {
+                    throw new QueryException($"schema collision: column \"{name}\" is both {Value.KindName(_columns[i].Type)} and {Value.KindName(type)}");
+                }
+            }
+
+            return i;
+        }
+
+        var b = new ColumnBuilder(type == Kind.Null ? Kind.Null : type, Math.Max(Rows, 8));
+        for (int r = 0; r < Rows; r++)
+        {
+            b.AppendNull();
+        }
+
+        _columns.Add(new ColumnMeta(name, type));
+        _builders.Add(b);
+        return _columns.Count - 1;
+    }
+
+    public ColumnBuilder this[int column] => _builders[column];
+
+    /// <summary>Ends the current row: columns that got no value get a null.</summary>
+    public void EndRow()
+    {
+        Rows++;
+        foreach (var b in _builders)
+        {
+            while (b.Count < Rows)
+            {
+                b.AppendNull();
+            }
+        }
+    }
+
+    /// <summary>Appends a whole row from another table (columns matched by name; missing ones null).</summary>
+    public void AppendRow(Table source, int row, int[] map)
+    {
+        for (int c = 0; c < map.Length; c++)
+        {
+            _builders[map[c]].AppendFrom(source.Data[c], row);
+        }
+
+        EndRow();
+    }
+
+    /// <summary>Columns of <paramref name="source"/> mapped to this builder's column indexes, added as needed.</summary>
+    public int[] MapColumns(Table source)
+    {
+        var map = new int[source.Columns.Length];
+        for (int c = 0; c < map.Length; c++)
+        {
+            map[c] = AddColumn(source.Columns[c].Name, source.Columns[c].Type);
+        }
+
+        return map;
+    }
+
+    public Table Build()
+    {
+        var columns = new ColumnMeta[_columns.Count];
+        var data = new ColumnData[_columns.Count];
+        for (int i = 0; i < columns.Length; i++)
+        {
+            // A column that never got a value is typed string, as Flux does for all-null columns.
+            var meta = _columns[i];
+            if (meta.Type == Kind.Null)
+            {
+                meta = meta with { Type = Kind.String };
+                data[i] = ColumnData.Constant(Kind.String, Value.Null, Rows);
+            }
+            else
+            {
+                data[i] = _builders[i].Build();
+            }
+
+            columns[i] = meta;
+        }
+
+        return new Table(Key, columns, data, Rows);
+    }
+}

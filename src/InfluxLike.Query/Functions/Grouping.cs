@@ -1,0 +1,428 @@
+using InfluxLike.Query.Data;
+using InfluxLike.Query.Runtime;
+using InfluxLike.Query.Values;
+
+namespace InfluxLike.Query;
+
+/// <summary>Transformations that move rows between tables: group, pivot, window, aggregateWindow, union.</summary>
+public static class Grouping
+{
+    /// <summary>group(columns:, mode:): regroup every row by the key columns; tables in order of first appearance.</summary>
+    public static IEnumerable<Table> Group(IEnumerable<Table> input, string[] columns, bool except, QueryContext context)
+    {
+        var builders = new Dictionary<GroupKey, TableBuilder>();
+        var order = new List<GroupKey>();
+        long reserved = 0;
+        try
+        {
+            foreach (var table in input)
+            {
+                context.CancellationToken.ThrowIfCancellationRequested();
+                long bytes = table.ApproximateBytes;
+                context.Memory.Reserve(bytes);
+                reserved += bytes;
+                var keyColumns = new List<int>();
+                for (int c = 0; c < table.Columns.Length; c++)
+                {
+                    bool listed = columns.Contains(table.Columns[c].Name);
+                    if (listed != except)
+                    {
+                        keyColumns.Add(c);
+                    }
+                }
+
+                if (except)
+                {
+                    // mode "except": key order as in the table.
+                }
+                else
+                {
+                    keyColumns.Sort((a, b) => Array.IndexOf(columns, table.Columns[a].Name).CompareTo(Array.IndexOf(columns, table.Columns[b].Name)));
+                }
+
+                var metas = keyColumns.Select(c => table.Columns[c]).ToArray();
+                bool allInKey = keyColumns.All(c => table.Key.Contains(table.Columns[c].Name));
+                if (allInKey || table.IsEmpty)
+                {
+                    var key = new GroupKey(metas, [.. keyColumns.Select(c => table.IsEmpty ? table.Key.Get(table.Columns[c].Name) : table.Data[c].Get(0))]);
+                    var builder = Builder(key);
+                    var map = builder.MapColumns(table);
+                    for (int r = 0; r < table.Rows; r++)
+                    {
+                        builder.AppendRow(table, r, map);
+                    }
+
+                    continue;
+                }
+
+                for (int r = 0; r < table.Rows; r++)
+                {
+                    var key = new GroupKey(metas, [.. keyColumns.Select(c => table.Data[c].Get(r))]);
+                    var builder = Builder(key);
+                    builder.AppendRow(table, r, builder.MapColumns(table));
+                }
+            }
+
+            foreach (var key in order)
+            {
+                var built = builders[key].Build();
+                yield return new Table(TableOps.OrderKey(key, built.Columns), built.Columns, built.Data, built.Rows);
+            }
+        }
+        finally
+        {
+            context.Memory.Release(reserved);
+        }
+
+        TableBuilder Builder(GroupKey key)
+        {
+            if (!builders.TryGetValue(key, out var builder))
+            {
+                builder = new TableBuilder(key);
+                builders[key] = builder;
+                order.Add(key);
+            }
+
+            return builder;
+        }
+    }
+
+    /// <summary>
+    /// pivot: per output group (the input key without the column-key columns), one row per distinct row key,
+    /// sorted by it, and one column per distinct column-key value holding <paramref name="valueColumn"/>.
+    /// </summary>
+    public static IEnumerable<Table> Pivot(IEnumerable<Table> input, string[] rowKey, string[] columnKey, string valueColumn, QueryContext context)
+    {
+        var groups = new Dictionary<GroupKey, List<Table>>();
+        var order = new List<GroupKey>();
+        long reserved = 0;
+        try
+        {
+            foreach (var table in input)
+            {
+                context.CancellationToken.ThrowIfCancellationRequested();
+                foreach (var name in rowKey.Concat(columnKey).Append(valueColumn))
+                {
+                    if (table.IndexOf(name) < 0 && !table.IsEmpty)
+                    {
+                        throw new QueryException($"pivot: column \"{name}\" does not exist");
+                    }
+                }
+
+                long bytes = table.ApproximateBytes;
+                context.Memory.Reserve(bytes);
+                reserved += bytes;
+                var key = TableOps.Project(table, n => !columnKey.Contains(n) && n != valueColumn).Key;
+                if (!groups.TryGetValue(key, out var list))
+                {
+                    groups[key] = list = [];
+                    order.Add(key);
+                }
+
+                list.Add(table);
+            }
+
+            foreach (var key in order)
+            {
+                yield return PivotGroup(key, groups[key], rowKey, columnKey, valueColumn);
+            }
+        }
+        finally
+        {
+            context.Memory.Release(reserved);
+        }
+    }
+
+    private static Table PivotGroup(GroupKey key, List<Table> tables, string[] rowKey, string[] columnKey, string valueColumn)
+    {
+        var builder = new TableBuilder(key);
+        foreach (var kc in key.Columns)
+        {
+            builder.AddColumn(kc.Name, kc.Type);
+        }
+
+        var first = tables.FirstOrDefault(t => !t.IsEmpty);
+        if (first is null)
+        {
+            return Table.EmptyFor(key);
+        }
+
+        foreach (var rk in rowKey)
+        {
+            builder.AddColumn(rk, first.Columns[first.IndexOf(rk)].Type);
+        }
+
+        // Distinct row keys in sorted order, then fill the cells.
+        var rows = new SortedDictionary<Value[], int>(RowKeyComparer.Instance);
+        var cells = new List<(Value[] Row, string Column, Kind Type, Value Value)>();
+        foreach (var table in tables)
+        {
+            var rkIdx = rowKey.Select(table.IndexOf).ToArray();
+            var ckIdx = columnKey.Select(table.IndexOf).ToArray();
+            int vIdx = table.IndexOf(valueColumn);
+            for (int r = 0; r < table.Rows; r++)
+            {
+                var rk = rkIdx.Select(c => table.Data[c].Get(r)).ToArray();
+                rows.TryAdd(rk, 0);
+                string name = string.Join("_", ckIdx.Select(c => table.Data[c].Get(r).ToString()));
+                cells.Add((rk, name, table.Columns[vIdx].Type, table.Data[vIdx].Get(r)));
+            }
+        }
+
+        int index = 0;
+        foreach (var rk in rows.Keys.ToList())
+        {
+            rows[rk] = index++;
+        }
+
+        var columnIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var cell in cells)
+        {
+            if (!columnIndex.ContainsKey(cell.Column))
+            {
+                columnIndex[cell.Column] = builder.AddColumn(cell.Column, cell.Type);
+            }
+        }
+
+        int n = rows.Count;
+        var grid = new Value[columnIndex.Count + builder.Columns.Count, n];
+        foreach (var cell in cells)
+        {
+            int c = columnIndex[cell.Column];
+            if (builder.Columns[c].Type != cell.Type)
+            {
+                throw new QueryException($"pivot: column \"{cell.Column}\" gets values of two types ({Value.KindName(builder.Columns[c].Type)} and {Value.KindName(cell.Type)})");
+            }
+
+            grid[c, rows[cell.Row]] = cell.Value;
+        }
+
+        foreach (var (rk, row) in rows)
+        {
+            for (int k = 0; k < key.Columns.Length; k++)
+            {
+                builder[k].Append(key.Values[k]);
+            }
+
+            for (int i = 0; i < rowKey.Length; i++)
+            {
+                builder[key.Columns.Length + i].Append(rk[i]);
+            }
+
+            foreach (var c in columnIndex.Values)
+            {
+                builder[c].Append(grid[c, row]);
+            }
+
+            builder.EndRow();
+        }
+
+        return builder.Build();
+    }
+
+    private sealed class RowKeyComparer : IComparer<Value[]>
+    {
+        public static readonly RowKeyComparer Instance = new();
+
+        public int Compare(Value[]? x, Value[]? y)
+        {
+            for (int i = 0; i < x!.Length; i++)
+            {
+                int c = Value.Compare(x[i], y![i]);
+                if (c != 0)
+                {
+                    return c;
+                }
+            }
+
+            return 0;
+        }
+    }
+
+    /// <summary>Window boundaries: every/period/offset on the epoch-aligned grid (calendar months when given in mo/y).</summary>
+    public sealed record WindowSpec(FluxDuration Every, FluxDuration Period, FluxDuration Offset)
+    {
+        public bool Infinite => Every.Months == 0 && Every.Nanoseconds >= long.MaxValue / 2;
+
+        /// <summary>Start of the latest window (on the every grid) that starts at or before <paramref name="t"/>.</summary>
+        public long AlignedStart(long t)
+        {
+            if (Every.Months != 0)
+            {
+                var months = Every.Months;
+                var dt = DateTime.UnixEpoch.AddTicks(Offset.AddTo(0) / 100);
+                long shifted = t - (Offset.AddTo(0));
+                var date = DateTime.UnixEpoch.AddTicks(Math.Clamp(shifted / 100, -(DateTime.UnixEpoch.Ticks), DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks - 1));
+                long monthIndex = ((date.Year - 1970) * 12L) + date.Month - 1;
+                long aligned = monthIndex - (((monthIndex % months) + months) % months);
+                var start = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths((int)aligned);
+                _ = dt;
+                return ((start - DateTime.UnixEpoch).Ticks * 100) + Offset.AddTo(0);
+            }
+
+            long every = Every.Nanoseconds;
+            long offset = Offset.Nanoseconds % every;
+            long s = t - offset;
+            long start2 = s - (((s % every) + every) % every);
+            return start2 + offset;
+        }
+
+        public long Next(long start) => Every.AddTo(start);
+
+        public long Previous(long start) => Every.Negate().AddTo(start);
+
+        public long StopOf(long start) => Period.AddTo(start);
+    }
+
+    /// <summary>window(): each row goes to the tables of the windows that hold its time; bounds clipped to the table's _start/_stop.</summary>
+    public static IEnumerable<Table> Window(Table table, WindowSpec spec, string timeColumn, string startColumn, string stopColumn, bool createEmpty)
+    {
+        foreach (var (start, stop, rows) in Windows(table, spec, timeColumn, createEmpty))
+        {
+            var t = TableOps.Gather(table, rows.ToArray());
+            t = TableOps.SetKeyColumn(t, stopColumn, Value.Time(stop), Kind.Time);
+            yield return TableOps.SetKeyColumn(t, startColumn, Value.Time(start), Kind.Time);
+        }
+    }
+
+    /// <summary>The windows of one table in time order, each with its (clipped) bounds and row indexes.</summary>
+    public static List<(long Start, long Stop, List<int> Rows)> Windows(Table table, WindowSpec spec, string timeColumn, bool createEmpty)
+    {
+        long lower = long.MinValue, upper = long.MaxValue;
+        bool bounded = false;
+        var ks = table.Key.Get(TableOps.Start);
+        var ke = table.Key.Get(TableOps.Stop);
+        if (ks.Kind == Kind.Time && ke.Kind == Kind.Time)
+        {
+            lower = ks.AsTime;
+            upper = ke.AsTime;
+            bounded = true;
+        }
+
+        int tc = table.IndexOf(timeColumn);
+        if (tc < 0 && !table.IsEmpty)
+        {
+            throw new QueryException($"window: column \"{timeColumn}\" does not exist");
+        }
+
+        var result = new List<(long, long, List<int>)>();
+        if (spec.Infinite)
+        {
+            var all = Enumerable.Range(0, table.Rows).Where(r => !table.Data[tc].IsNull(r)).ToList();
+            if (all.Count > 0 || createEmpty)
+            {
+                result.Add((lower, upper, all));
+            }
+
+            return result;
+        }
+
+        var byStart = new SortedDictionary<long, List<int>>();
+        for (int r = 0; r < table.Rows; r++)
+        {
+            if (table.Data[tc].IsNull(r))
+            {
+                continue;
+            }
+
+            long t = table.Data[tc].Bits![r];
+            for (long s = spec.AlignedStart(t); spec.StopOf(s) > t; s = spec.Previous(s))
+            {
+                if (s <= t)
+                {
+                    if (!byStart.TryGetValue(s, out var list))
+                    {
+                        byStart[s] = list = [];
+                    }
+
+                    list.Add(r);
+                }
+            }
+        }
+
+        if (createEmpty && bounded)
+        {
+            for (long s = spec.AlignedStart(lower); s < upper; s = spec.Next(s))
+            {
+                if (spec.StopOf(s) > lower)
+                {
+                    byStart.TryAdd(s, []);
+                }
+            }
+
+            // Earlier-starting windows whose period reaches into the range.
+            for (long s = spec.Previous(spec.AlignedStart(lower)); spec.StopOf(s) > lower; s = spec.Previous(s))
+            {
+                byStart.TryAdd(s, []);
+            }
+        }
+
+        foreach (var (s, rows) in byStart)
+        {
+            long start = Math.Max(s, lower), stop = Math.Min(spec.StopOf(s), upper);
+            if (stop <= start && rows.Count == 0)
+            {
+                continue;
+            }
+
+            result.Add((start, stop, rows));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// aggregateWindow: per table, the aggregate of each window, its time taken from the window's stop (or start),
+    /// all in one table with the input's key.
+    /// </summary>
+    public static Table AggregateWindow(Table table, WindowSpec spec, Func<Table, Table> aggregate, string column, string timeSrc, string timeDst, bool createEmpty, bool selector)
+    {
+        var builder = new TableBuilder(table.Key);
+        foreach (var (start, stop, rows) in Windows(table, spec, TableOps.Time, createEmpty))
+        {
+            var window = TableOps.Gather(table, rows.ToArray());
+            window = TableOps.SetKeyColumn(window, TableOps.Stop, Value.Time(stop), Kind.Time);
+            window = TableOps.SetKeyColumn(window, TableOps.Start, Value.Time(start), Kind.Time);
+            var output = aggregate(window);
+            if (output.IsEmpty && createEmpty && selector)
+            {
+                // An empty window still gives a row, with a null value.
+                output = TableOps.AggregateRow(window.Key, column, table.Columns.FirstOrDefault(c => c.Name == column).Type is var k && k != Kind.Null ? k : Kind.Float, Value.Null);
+            }
+
+            int src = output.IndexOf(timeSrc);
+            if (src < 0 && !output.IsEmpty)
+            {
+                throw new QueryException($"aggregateWindow: column \"{timeSrc}\" does not exist after the aggregate");
+            }
+
+            for (int r = 0; r < output.Rows; r++)
+            {
+                for (int c = 0; c < output.Columns.Length; c++)
+                {
+                    var meta = output.Columns[c];
+                    if (meta.Name == timeDst)
+                    {
+                        continue;
+                    }
+
+                    var value = meta.Name is TableOps.Start or TableOps.Stop && table.Key.Contains(meta.Name) ? table.Key.Get(meta.Name) : output.Data[c].Get(r);
+                    int bc = builder.AddColumn(meta.Name, meta.Type);
+                    builder[bc].Append(value);
+                }
+
+                int dc = builder.AddColumn(timeDst, output.Columns[src].Type);
+                builder[dc].Append(output.Data[src].Get(r));
+                builder.EndRow();
+            }
+        }
+
+        if (builder.Rows == 0)
+        {
+            return Table.EmptyFor(table.Key);
+        }
+
+        var built = builder.Build();
+        return new Table(TableOps.OrderKey(table.Key, built.Columns), built.Columns, built.Data, built.Rows);
+    }
+}

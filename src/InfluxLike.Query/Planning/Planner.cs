@@ -1,0 +1,291 @@
+using System.Text;
+using InfluxLike.Query.Ast;
+using InfluxLike.Query.Data;
+using InfluxLike.Query.Runtime;
+using InfluxLike.Query.Values;
+using InfluxLike.Storage.Index;
+
+namespace InfluxLike.Query.Planning;
+
+/// <summary>A storage read of a bucket's series in [start, stop) that pass the pushed-down filters.</summary>
+public sealed class ReadRangeNode(BucketRef bucket, long start, long stop, SeriesPredicate index, IReadOnlyList<FunctionValue> filters, IReadOnlyList<string> filterText) : PlanNode
+{
+    public BucketRef Bucket => bucket;
+
+    public long Start => start;
+
+    public long Stop => stop;
+
+    public SeriesPredicate IndexPredicate => index;
+
+    public IReadOnlyList<FunctionValue> Filters => filters;
+
+    public IReadOnlyList<string> FilterText => filterText;
+
+    public override IReadOnlyList<PlanNode> Inputs => [];
+
+    public override string Describe() =>
+        $"ReadRange(bucket: \"{bucket.Name}\", start: {Formats.Time(start)}, stop: {Formats.Time(stop)}" +
+        (filterText.Count > 0 ? ", filter: " + string.Join(" and ", filterText.Select(t => "(" + t + ")")) : "") + ")";
+
+    public ReadSpec Spec(QueryContext context) => new(bucket, start, stop, index, SeriesFilters.All(filters, context.Interpreter!));
+
+    public override IEnumerable<Table> Execute(QueryContext context) => context.Storage!.ReadRange(Spec(context), context);
+
+    public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => this;
+
+    public ReadRangeNode WithFilter(FunctionValue fn, SeriesPredicate predicate, string text) =>
+        new(bucket, start, stop, index is SeriesPredicate.AllSeries ? predicate : predicate is SeriesPredicate.AllSeries ? index : index & predicate, [.. filters, fn], [.. filterText, text]);
+}
+
+/// <summary>aggregateWindow with a built-in aggregate, computed by storage.</summary>
+public sealed class ReadWindowAggregateNode(ReadRangeNode read, long every, long offset, string aggregate, bool createEmpty) : PlanNode
+{
+    public override IReadOnlyList<PlanNode> Inputs => [];
+
+    public override string Describe() =>
+        $"ReadWindowAggregate({read.Describe()[10..^1]}, every: {Formats.Duration(FluxDuration.FromNanoseconds(every))}, fn: {aggregate}, createEmpty: {(createEmpty ? "true" : "false")})";
+
+    public override IEnumerable<Table> Execute(QueryContext context) =>
+        context.Storage!.ReadWindowAggregate(read.Spec(context), every, offset, aggregate, createEmpty, context);
+
+    public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => this;
+}
+
+/// <summary>
+/// Rewrites the logical plan into the physical one, bottom-up: <c>from |&gt; range</c> becomes a storage read;
+/// following filters on <c>_measurement</c>, <c>_field</c> and tags move into it (their index part narrows the
+/// series, the exact test runs once per series instead of per row); <c>aggregateWindow</c> with a built-in
+/// aggregate on such a read is computed by storage. Anything a rule cannot take stays a general operator
+/// with the same result.
+/// </summary>
+public static class Planner
+{
+    public static PlanNode Optimize(PlanNode node, QueryContext context)
+    {
+        var inputs = node.Inputs.Select(i => Optimize(i, context)).ToArray();
+        if (!inputs.SequenceEqual(node.Inputs))
+        {
+            node = node.WithInputs(inputs);
+        }
+
+        if (context.DisablePushDown)
+        {
+            return node;
+        }
+
+        switch (node)
+        {
+            case RangeNode { Input: FromNode from } range:
+                return new ReadRangeNode(from.Bucket, range.Start, range.Stop, SeriesPredicate.All, [], []);
+            case FilterNode { Input: ReadRangeNode read } filter when filter.Function is Closure closure && !filter.KeepEmpty:
+                return PushFilter(read, filter, closure, context) ?? node;
+            case AggregateWindowNode { Input: ReadRangeNode read } aw
+                when aw.Function is TableFunction tf && Aggregates.Names.Contains(tf.Name) && aw.Column == "_value" && aw.TimeSrc == "_stop" && aw.TimeDst == "_time"
+                     && aw.Spec.Every.Months == 0 && aw.Spec.Period == aw.Spec.Every && aw.Spec.Offset.Months == 0 && !aw.Spec.Infinite:
+                return new ReadWindowAggregateNode(read, aw.Spec.Every.Nanoseconds, aw.Spec.Offset.Nanoseconds, tf.Name, aw.CreateEmpty);
+            default:
+                return node;
+        }
+    }
+
+    // Splits the predicate's top-level "and" terms into those about the series only (pushed) and the rest.
+    private static PlanNode? PushFilter(ReadRangeNode read, FilterNode filter, Closure closure, QueryContext context)
+    {
+        var fn = closure.Expression;
+        if (fn.Parameters.Length != 1 || fn.Body is not Expression body)
+        {
+            return null;
+        }
+
+        string r = fn.Parameters[0].Name.Name;
+        var terms = new List<Expression>();
+        Conjuncts(body, terms);
+        var pushed = terms.Where(t => SeriesFilters.IsSeriesOnly(t, r, closure.Scope)).ToList();
+        if (pushed.Count == 0)
+        {
+            return null;
+        }
+
+        var rest = terms.Except(pushed).ToList();
+        var pushedBody = pushed.Aggregate((a, b) => new LogicalExpression(a.Span, LogicalOperator.And, a, b));
+        var pushedFn = new Closure(fn with { Body = pushedBody }, closure.Scope);
+        var predicate = SeriesFilters.IndexPredicate(pushedBody, r, closure.Scope);
+        var text = string.Join(" and ", pushed.Select(t => Text(t, context.Source)));
+        var newRead = read.WithFilter(pushedFn, predicate, text);
+        if (rest.Count == 0)
+        {
+            return newRead;
+        }
+
+        var restBody = rest.Aggregate((a, b) => new LogicalExpression(a.Span, LogicalOperator.And, a, b));
+        return new FilterNode(newRead, new Closure(fn with { Body = restBody }, closure.Scope), false, string.Join(" and ", rest.Select(t => Text(t, context.Source))));
+    }
+
+    private static string Text(Expression e, string source) =>
+        e.Span.Offset >= 0 && e.Span.End <= source.Length ? source.Substring(e.Span.Offset, e.Span.Length) : "...";
+
+    private static void Conjuncts(Expression e, List<Expression> terms)
+    {
+        if (e is LogicalExpression { Operator: LogicalOperator.And } and)
+        {
+            Conjuncts(and.Left, terms);
+            Conjuncts(and.Right, terms);
+        }
+        else
+        {
+            terms.Add(e);
+        }
+    }
+
+    /// <summary>The physical plan as an indented tree, root first (what EXPLAIN shows).</summary>
+    public static string Explain(PlanNode node)
+    {
+        var sb = new StringBuilder();
+        Walk(node, 0);
+        return sb.ToString();
+
+        void Walk(PlanNode n, int depth)
+        {
+            sb.Append(' ', depth * 2).Append(n.Describe()).Append('\n');
+            foreach (var i in n.Inputs)
+            {
+                Walk(i, depth + 1);
+            }
+        }
+    }
+}
+
+/// <summary>Series-level filters: predicates that read only <c>_measurement</c>, <c>_field</c> and tags.</summary>
+public static class SeriesFilters
+{
+    private static readonly HashSet<string> RowColumns = ["_time", "_value", "_start", "_stop"];
+
+    /// <summary>True when <paramref name="e"/> reads the row only through series columns, compared to constants.</summary>
+    public static bool IsSeriesOnly(Expression e, string r, Scope scope) => e switch
+    {
+        LogicalExpression l => IsSeriesOnly(l.Left, r, scope) && IsSeriesOnly(l.Right, r, scope),
+        UnaryExpression { Operator: UnaryOperator.Not } u => IsSeriesOnly(u.Operand, r, scope),
+        UnaryExpression { Operator: UnaryOperator.Exists, Operand: MemberExpression m } => IsSeriesColumn(m, r),
+        BinaryExpression { Operator: BinaryOperator.Equal or BinaryOperator.NotEqual or BinaryOperator.RegexMatch or BinaryOperator.RegexNotMatch } b =>
+            (IsSeriesColumn(b.Left, r) && IsConstant(b.Right, r)) || (IsSeriesColumn(b.Right, r) && IsConstant(b.Left, r)),
+        BooleanLiteral => true,
+        _ => false,
+    };
+
+    private static bool IsSeriesColumn(Expression e, string r) =>
+        e is MemberExpression { Object: Identifier id } m && id.Name == r && !RowColumns.Contains(m.Property.Name);
+
+    private static bool IsConstant(Expression e, string r) => e switch
+    {
+        StringLiteral or RegexLiteral => true,
+        Identifier id => id.Name != r,
+        MemberExpression { Object: Identifier id } => id.Name != r,
+        _ => false,
+    };
+
+    /// <summary>The part of a series-only predicate the index can answer: a superset of the matching series.</summary>
+    public static SeriesPredicate IndexPredicate(Expression e, string r, Scope scope)
+    {
+        switch (e)
+        {
+            case LogicalExpression { Operator: LogicalOperator.And } l:
+            {
+                var a = IndexPredicate(l.Left, r, scope);
+                var b = IndexPredicate(l.Right, r, scope);
+                return a is SeriesPredicate.AllSeries ? b : b is SeriesPredicate.AllSeries ? a : a & b;
+            }
+
+            case LogicalExpression { Operator: LogicalOperator.Or } l:
+            {
+                var a = IndexPredicate(l.Left, r, scope);
+                var b = IndexPredicate(l.Right, r, scope);
+                return a is SeriesPredicate.AllSeries || b is SeriesPredicate.AllSeries ? SeriesPredicate.All : a | b;
+            }
+
+            case BinaryExpression { Operator: BinaryOperator.Equal or BinaryOperator.RegexMatch } b:
+            {
+                var (column, constant) = IsSeriesColumn(b.Left, r) ? ((MemberExpression)b.Left, b.Right) : ((MemberExpression)b.Right, b.Left);
+                string name = column.Property.Name;
+                if (name == "_field")
+                {
+                    return SeriesPredicate.All;
+                }
+
+                var value = Constant(constant, scope);
+                if (b.Operator == BinaryOperator.Equal && value.Kind == Kind.String)
+                {
+                    return name == "_measurement" ? new SeriesPredicate.MeasurementEquals(value.AsString) : new SeriesPredicate.TagEquals(name, value.AsString);
+                }
+
+                if (b.Operator == BinaryOperator.RegexMatch && value.Kind == Kind.Regex)
+                {
+                    return name == "_measurement" ? new SeriesPredicate.MeasurementMatches(value.AsRegex) : new SeriesPredicate.TagMatches(name, value.AsRegex);
+                }
+
+                return SeriesPredicate.All;
+            }
+
+            default:
+                return SeriesPredicate.All;
+        }
+    }
+
+    private static Value Constant(Expression e, Scope scope) => e switch
+    {
+        StringLiteral s => Value.String(s.Value),
+        RegexLiteral re => Value.Regex(Regexes.Get(re.Pattern, re.Span)),
+        Identifier id => scope.TryGet(id.Name, out var v) ? v : Value.Null,
+        MemberExpression { Object: Identifier id } m => scope.TryGet(id.Name, out var o) && o.Kind == Kind.Record ? o.AsRecord.Get(m.Property.Name) : Value.Null,
+        _ => Value.Null,
+    };
+
+    /// <summary>All the pushed filters as one test per series field, evaluated exactly as the row filter would be.</summary>
+    public static Func<SeriesMeta, bool>? All(IReadOnlyList<FunctionValue> filters, Interpreter interpreter)
+    {
+        if (filters.Count == 0)
+        {
+            return null;
+        }
+
+        var tests = filters.Select(f => FromFunction(f, interpreter)!).ToArray();
+        return s =>
+        {
+            foreach (var t in tests)
+            {
+                if (!t(s))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        };
+    }
+
+    /// <summary>A predicate function <c>(r) => bool</c> applied to a record of the series' columns.</summary>
+    public static Func<SeriesMeta, bool>? FromFunction(FunctionValue? fn, Interpreter interpreter)
+    {
+        if (fn is null)
+        {
+            return null;
+        }
+
+        var row = new RowFunction(fn, interpreter);
+        return s =>
+        {
+            var b = new TableBuilder(GroupKey.Empty);
+            b[b.AddColumn("_measurement", Kind.String)].AppendString(s.Measurement);
+            b[b.AddColumn("_field", Kind.String)].AppendString(s.Field);
+            foreach (var (k, v) in s.Tags)
+            {
+                b[b.AddColumn(k, Kind.String)].AppendString(v);
+            }
+
+            b.EndRow();
+            row.Bind(b.Build());
+            var result = row.Invoke(interpreter, 0);
+            return result.Kind == Kind.Bool && result.AsBool;
+        };
+    }
+}

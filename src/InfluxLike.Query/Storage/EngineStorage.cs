@@ -1,0 +1,348 @@
+using System.Text;
+using InfluxLike.LineProtocol;
+using InfluxLike.Query.Data;
+using InfluxLike.Query.Runtime;
+using InfluxLike.Query.Values;
+using InfluxLike.Storage.Engine;
+using InfluxLike.Storage.Reads;
+
+namespace InfluxLike.Query.Storage;
+
+/// <summary>
+/// The query engine's view of the storage engine, through its read API only: series fields become tables
+/// (_start, _stop, _time, _value, _field, _measurement, tags; all but _time and _value in the group key).
+/// </summary>
+public sealed class EngineStorage(StorageEngine engine) : IQueryStorage
+{
+    private static readonly ColumnMeta StartMeta = new("_start", Kind.Time);
+    private static readonly ColumnMeta StopMeta = new("_stop", Kind.Time);
+    private static readonly ColumnMeta TimeMeta = new("_time", Kind.Time);
+    private static readonly ColumnMeta FieldMeta = new("_field", Kind.String);
+    private static readonly ColumnMeta MeasurementMeta = new("_measurement", Kind.String);
+
+    public BucketRef? FindBucket(string? orgId, string name)
+    {
+        var bucket = orgId is null
+            ? engine.Catalog.Buckets.FirstOrDefault(b => b.Name == name)
+            : engine.Catalog.FindBucket(orgId, name);
+        return bucket is null ? null : Ref(bucket);
+    }
+
+    public BucketRef? GetBucket(string id) => engine.Catalog.GetBucket(id) is { } b ? Ref(b) : null;
+
+    public IReadOnlyList<BucketRef> Buckets(string? orgId) =>
+        [.. engine.Catalog.Buckets.Where(b => orgId is null || b.OrgId == orgId).Select(Ref)];
+
+    private static BucketRef Ref(BucketInfo b) => new(b.Id, b.Name, b.OrgId, b.Retention.Ticks * 100);
+
+    private ReadRequest Request(ReadSpec spec)
+    {
+        var bucket = engine.Catalog.GetBucket(spec.Bucket.Id) ?? throw new QueryException($"bucket \"{spec.Bucket.Name}\" was deleted", null, QueryErrorKind.NotFound);
+        long start = Math.Max(spec.Start, TimeRange.MinNanoseconds);
+        long stop = Math.Min(spec.Stop, TimeRange.MaxNanoseconds + 1);
+        var filter = spec.SeriesFilter;
+        return new ReadRequest(bucket, start, stop, spec.IndexPredicate, null,
+            filter is null ? null : (m, tags, f) => filter(new SeriesMeta(m, tags, f)));
+    }
+
+    public IEnumerable<(SeriesMeta Series, Kind Type)> Series(ReadSpec spec, QueryContext context)
+    {
+        foreach (var data in StorageReader.ReadFilter(engine, Request(spec)))
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            yield return (new SeriesMeta(data.Measurement, data.Tags, data.Field), KindOf(data.Type));
+        }
+    }
+
+    public IEnumerable<Table> ReadRange(ReadSpec spec, QueryContext context)
+    {
+        var request = Request(spec);
+        foreach (var data in StorageReader.ReadFilter(engine, request))
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            long bytes = (data.Times.Length * 16L) + 256;
+            context.Memory.Reserve(bytes);
+            try
+            {
+                yield return ToTable(data, spec.Start, spec.Stop);
+            }
+            finally
+            {
+                context.Memory.Release(bytes);
+            }
+        }
+    }
+
+    public static Kind KindOf(FieldType type) => type switch
+    {
+        FieldType.Float => Kind.Float,
+        FieldType.Integer => Kind.Int,
+        FieldType.Unsigned => Kind.UInt,
+        FieldType.Boolean => Kind.Bool,
+        _ => Kind.String,
+    };
+
+    private static GroupKey Key(SeriesFieldData data, long start, long stop)
+    {
+        var metas = new ColumnMeta[4 + data.Tags.Count];
+        var values = new Value[metas.Length];
+        metas[0] = StartMeta;
+        values[0] = Value.Time(start);
+        metas[1] = StopMeta;
+        values[1] = Value.Time(stop);
+        metas[2] = FieldMeta;
+        values[2] = Value.String(data.Field);
+        metas[3] = MeasurementMeta;
+        values[3] = Value.String(data.Measurement);
+        for (int i = 0; i < data.Tags.Count; i++)
+        {
+            metas[4 + i] = new ColumnMeta(data.Tags[i].Key, Kind.String);
+            values[4 + i] = Value.String(data.Tags[i].Value);
+        }
+
+        return new GroupKey(metas, values);
+    }
+
+    private static Table ToTable(SeriesFieldData data, long start, long stop)
+    {
+        var key = Key(data, start, stop);
+        int n = data.Times.Length;
+        var kind = KindOf(data.Type);
+        var columns = new ColumnMeta[key.Columns.Length + 2];
+        var columnData = new ColumnData[columns.Length];
+        columns[0] = StartMeta;
+        columns[1] = StopMeta;
+        columns[2] = TimeMeta;
+        columns[3] = new ColumnMeta("_value", kind);
+        columnData[0] = ColumnData.Constant(Kind.Time, key.Values[0], n);
+        columnData[1] = ColumnData.Constant(Kind.Time, key.Values[1], n);
+        columnData[2] = new ColumnData(Kind.Time, data.Times, null, null);
+        columnData[3] = kind == Kind.String
+            ? new ColumnData(Kind.String, null, [.. data.Strings.Select(s => s is null ? "" : Encoding.UTF8.GetString(s))], null)
+            : new ColumnData(kind, data.Bits, null, null);
+        for (int k = 2; k < key.Columns.Length; k++)
+        {
+            columns[k + 2] = key.Columns[k];
+            columnData[k + 2] = ColumnData.Constant(Kind.String, key.Values[k], n);
+        }
+
+        return new Table(key, columns, columnData, n);
+    }
+
+    public IEnumerable<Table> ReadWindowAggregate(ReadSpec spec, long every, long offset, string aggregate, bool createEmpty, QueryContext context)
+    {
+        var request = Request(spec);
+        var which = aggregate switch
+        {
+            "count" => WindowAggregate.Count,
+            "sum" => WindowAggregate.Sum,
+            "mean" => WindowAggregate.Mean,
+            "min" => WindowAggregate.Min,
+            "max" => WindowAggregate.Max,
+            "first" => WindowAggregate.First,
+            "last" => WindowAggregate.Last,
+            _ => throw new QueryException($"aggregate \"{aggregate}\" cannot be computed by storage"),
+        };
+        bool selector = Aggregates.IsSelector(aggregate);
+        var windowSpec = new Grouping.WindowSpec(FluxDuration.FromNanoseconds(every), FluxDuration.FromNanoseconds(every), FluxDuration.FromNanoseconds(offset));
+        foreach (var data in StorageReader.ReadFilter(engine, request))
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            var table = ToTable(data, spec.Start, spec.Stop);
+            if (data.Type == FieldType.String || (data.Type == FieldType.Boolean && which is WindowAggregate.Sum or WindowAggregate.Mean or WindowAggregate.Min or WindowAggregate.Max))
+            {
+                // Not computed in storage: the general operator, same result.
+                yield return Grouping.AggregateWindow(table, windowSpec, t => Aggregates.Apply(aggregate, t, "_value"), "_value", "_stop", "_time", createEmpty, selector);
+                continue;
+            }
+
+            var windows = AggregateWindows(data, request, every, offset, which);
+            yield return WindowTable(table, data, windows, windowSpec, which, selector, createEmpty);
+        }
+    }
+
+    private static List<WindowValue> AggregateWindows(SeriesFieldData data, ReadRequest request, long every, long offset, WindowAggregate which)
+    {
+        var list = new List<WindowValue>();
+        int i = 0;
+        var times = data.Times;
+        while (i < times.Length)
+        {
+            long ws = StorageReader.WindowStart(times[i], every, offset);
+            long we = ws + every;
+            int j = i;
+            while (j < times.Length && times[j] < we)
+            {
+                j++;
+            }
+
+            list.Add(Compute(data, i, j, Math.Max(ws, request.Start), Math.Min(we, request.Stop), which));
+            i = j;
+        }
+
+        return list;
+    }
+
+    private static WindowValue Compute(SeriesFieldData d, int from, int to, long start, long stop, WindowAggregate which)
+    {
+        var bits = d.Bits;
+        switch (which)
+        {
+            case WindowAggregate.Count:
+                return new WindowValue(start, stop, to - from, FieldType.Integer);
+            case WindowAggregate.First:
+                return new WindowValue(start, stop, bits[from], d.Type);
+            case WindowAggregate.Last:
+                return new WindowValue(start, stop, bits[to - 1], d.Type);
+        }
+
+        if (d.Type == FieldType.Float)
+        {
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan(from, to - from));
+            double acc;
+            switch (which)
+            {
+                case WindowAggregate.Min:
+                    acc = values[0];
+                    foreach (double v in values)
+                    {
+                        acc = v < acc ? v : acc;
+                    }
+
+                    break;
+                case WindowAggregate.Max:
+                    acc = values[0];
+                    foreach (double v in values)
+                    {
+                        acc = v > acc ? v : acc;
+                    }
+
+                    break;
+                default:
+                    acc = 0;
+                    foreach (double v in values)
+                    {
+                        acc += v;
+                    }
+
+                    if (which == WindowAggregate.Mean)
+                    {
+                        acc /= values.Length;
+                    }
+
+                    break;
+            }
+
+            return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(acc), FieldType.Float);
+        }
+
+        if (which == WindowAggregate.Mean)
+        {
+            double sum = 0;
+            for (int k = from; k < to; k++)
+            {
+                sum += d.Type == FieldType.Unsigned ? (ulong)bits[k] : bits[k];
+            }
+
+            return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(sum / (to - from)), FieldType.Float);
+        }
+
+        long best = bits[from];
+        long total = 0;
+        for (int k = from; k < to; k++)
+        {
+            long v = bits[k];
+            total = unchecked(total + v);
+            bool less = d.Type == FieldType.Unsigned ? (ulong)v < (ulong)best : v < best;
+            bool greater = d.Type == FieldType.Unsigned ? (ulong)v > (ulong)best : v > best;
+            if ((which == WindowAggregate.Min && less) || (which == WindowAggregate.Max && greater))
+            {
+                best = v;
+            }
+        }
+
+        return new WindowValue(start, stop, which == WindowAggregate.Sum ? total : best, d.Type);
+    }
+
+    // The same table the general aggregateWindow builds: the aggregate's columns, then _time from each window's stop.
+    private static Table WindowTable(Table source, SeriesFieldData data, List<WindowValue> windows, Grouping.WindowSpec spec, WindowAggregate which, bool selector, bool createEmpty)
+    {
+        var key = source.Key;
+        var valueKind = which switch
+        {
+            WindowAggregate.Count => Kind.Int,
+            WindowAggregate.Mean => Kind.Float,
+            _ => KindOf(data.Type),
+        };
+        var bounds = new List<(long Start, long Stop)>();
+        if (createEmpty)
+        {
+            foreach (var (s, e, _) in Grouping.Windows(Table.EmptyFor(key), spec, "_time", createEmpty: true))
+            {
+                bounds.Add((s, e));
+            }
+        }
+        else
+        {
+            bounds.AddRange(windows.Select(w => (w.Start, w.Stop)));
+        }
+
+        int n = bounds.Count;
+        var times = new long[n];
+        var values = new long[n];
+        bool[]? nulls = null;
+        int wi = 0;
+        for (int i = 0; i < n; i++)
+        {
+            times[i] = bounds[i].Stop;
+            if (wi < windows.Count && windows[wi].Start == bounds[i].Start)
+            {
+                values[i] = windows[wi].Bits;
+                wi++;
+            }
+            else if (which == WindowAggregate.Count)
+            {
+                values[i] = 0;
+            }
+            else
+            {
+                nulls ??= new bool[n];
+                nulls[i] = true;
+            }
+        }
+
+        // Key columns, with _value placed where the general operator puts it.
+        var columns = new List<ColumnMeta>();
+        var columnData = new List<ColumnData>();
+        var valueColumn = new ColumnData(valueKind, values, null, nulls);
+        if (selector)
+        {
+            columns.Add(key.Columns[0]);
+            columnData.Add(ColumnData.Constant(Kind.Time, key.Values[0], n));
+            columns.Add(key.Columns[1]);
+            columnData.Add(ColumnData.Constant(Kind.Time, key.Values[1], n));
+            columns.Add(new ColumnMeta("_value", valueKind));
+            columnData.Add(valueColumn);
+            for (int k = 2; k < key.Columns.Length; k++)
+            {
+                columns.Add(key.Columns[k]);
+                columnData.Add(ColumnData.Constant(key.Columns[k].Type, key.Values[k], n));
+            }
+        }
+        else
+        {
+            for (int k = 0; k < key.Columns.Length; k++)
+            {
+                columns.Add(key.Columns[k]);
+                columnData.Add(ColumnData.Constant(key.Columns[k].Type, key.Values[k], n));
+            }
+
+            columns.Add(new ColumnMeta("_value", valueKind));
+            columnData.Add(valueColumn);
+        }
+
+        columns.Add(TimeMeta);
+        columnData.Add(new ColumnData(Kind.Time, times, null, null));
+        return new Table(key, [.. columns], [.. columnData], n);
+    }
+}
