@@ -197,16 +197,20 @@ public static class Grouping
             grid[c, rows[cell.Row]] = cell.Value;
         }
 
+        var rowKeyColumns = rowKey.Select(builder.IndexOf).ToArray();
         foreach (var (rk, row) in rows)
         {
-            for (int k = 0; k < key.Columns.Length; k++)
-            {
-                builder[k].Append(key.Values[k]);
-            }
-
             for (int i = 0; i < rowKey.Length; i++)
             {
-                builder[key.Columns.Length + i].Append(rk[i]);
+                builder[rowKeyColumns[i]].Append(rk[i]);
+            }
+
+            for (int k = 0; k < key.Columns.Length; k++)
+            {
+                if (!rowKey.Contains(key.Columns[k].Name))
+                {
+                    builder[k].Append(key.Values[k]);
+                }
             }
 
             foreach (var c in columnIndex.Values)
@@ -250,13 +254,11 @@ public static class Grouping
             if (Every.Months != 0)
             {
                 var months = Every.Months;
-                var dt = DateTime.UnixEpoch.AddTicks(Offset.AddTo(0) / 100);
                 long shifted = t - (Offset.AddTo(0));
                 var date = DateTime.UnixEpoch.AddTicks(Math.Clamp(shifted / 100, -(DateTime.UnixEpoch.Ticks), DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks - 1));
                 long monthIndex = ((date.Year - 1970) * 12L) + date.Month - 1;
                 long aligned = monthIndex - (((monthIndex % months) + months) % months);
                 var start = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths((int)aligned);
-                _ = dt;
                 return ((start - DateTime.UnixEpoch).Ticks * 100) + Offset.AddTo(0);
             }
 
@@ -275,9 +277,9 @@ public static class Grouping
     }
 
     /// <summary>window(): each row goes to the tables of the windows that hold its time; bounds clipped to the table's _start/_stop.</summary>
-    public static IEnumerable<Table> Window(Table table, WindowSpec spec, string timeColumn, string startColumn, string stopColumn, bool createEmpty)
+    public static IEnumerable<Table> Window(Table table, WindowSpec spec, string timeColumn, string startColumn, string stopColumn, bool createEmpty, (long Start, long Stop)? bounds = null)
     {
-        foreach (var (start, stop, rows) in Windows(table, spec, timeColumn, createEmpty))
+        foreach (var (start, stop, rows) in Windows(table, spec, timeColumn, createEmpty, bounds))
         {
             var t = TableOps.Gather(table, rows.ToArray());
             t = TableOps.SetKeyColumn(t, stopColumn, Value.Time(stop), Kind.Time);
@@ -286,13 +288,17 @@ public static class Grouping
     }
 
     /// <summary>The windows of one table in time order, each with its (clipped) bounds and row indexes.</summary>
-    public static List<(long Start, long Stop, List<int> Rows)> Windows(Table table, WindowSpec spec, string timeColumn, bool createEmpty)
+    public static List<(long Start, long Stop, List<int> Rows)> Windows(Table table, WindowSpec spec, string timeColumn, bool createEmpty, (long Start, long Stop)? bounds = null)
     {
         long lower = long.MinValue, upper = long.MaxValue;
         bool bounded = false;
         var ks = table.Key.Get(TableOps.Start);
         var ke = table.Key.Get(TableOps.Stop);
-        if (ks.Kind == Kind.Time && ke.Kind == Kind.Time)
+        if (bounds is { } b)
+        {
+            (lower, upper, bounded) = (b.Start, b.Stop, true);
+        }
+        else if (ks.Kind == Kind.Time && ke.Kind == Kind.Time)
         {
             lower = ks.AsTime;
             upper = ke.AsTime;

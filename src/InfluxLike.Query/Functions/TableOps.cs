@@ -177,6 +177,13 @@ public static class TableOps
             }
         }
 
+        // A second range narrows the first: bounds are intersected with the table's own.
+        if (table.Key.Get(Start) is { Kind: Kind.Time } oldStart && table.Key.Get(Stop) is { Kind: Kind.Time } oldStop)
+        {
+            start = Math.Max(start, oldStart.AsTime);
+            stop = Math.Min(stop, oldStop.AsTime);
+        }
+
         var output = Gather(table, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(keep));
         output = SetKeyColumn(output, Stop, Value.Time(stop), Kind.Time);
         return SetKeyColumn(output, Start, Value.Time(start), Kind.Time);
@@ -334,7 +341,51 @@ public static class TableOps
             }
         }
 
-        return new Table(new GroupKey([.. keyCols], [.. keyVals]), [.. columns], [.. data], table.Rows);
+        return new Table(new GroupKey([.. keyCols], [.. keyVals]), [.. columns], [.. data], columns.Count == 0 ? 0 : table.Rows);
+    }
+
+    /// <summary>
+    /// Runs a per-table transformation that may change group keys; tables whose key changed are merged with
+    /// the others of the same new key (as Flux's table builders do), in order of first appearance.
+    /// </summary>
+    public static IEnumerable<Table> MergingKeys(IEnumerable<Table> input, Func<Table, IEnumerable<Table>> apply, bool always = false)
+    {
+        Dictionary<GroupKey, TableBuilder>? merged = null;
+        List<GroupKey>? order = null;
+        foreach (var table in input)
+        {
+            foreach (var output in apply(table))
+            {
+                if (!always && output.Key.Equals(table.Key) && merged is null)
+                {
+                    yield return output;
+                    continue;
+                }
+
+                merged ??= [];
+                order ??= [];
+                if (!merged.TryGetValue(output.Key, out var builder))
+                {
+                    merged[output.Key] = builder = new TableBuilder(output.Key);
+                    order.Add(output.Key);
+                }
+
+                var map = builder.MapColumns(output);
+                for (int r = 0; r < output.Rows; r++)
+                {
+                    builder.AppendRow(output, r, map);
+                }
+            }
+        }
+
+        if (order is not null)
+        {
+            foreach (var key in order)
+            {
+                var built = merged![key].Build();
+                yield return new Table(OrderKey(key, built.Columns), built.Columns, built.Data, built.Rows);
+            }
+        }
     }
 
     public static Table Rename(Table table, Func<string, string> rename)

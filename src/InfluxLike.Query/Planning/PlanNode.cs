@@ -22,7 +22,7 @@ public abstract class PlanNode
 }
 
 /// <summary>A transformation applied to each table on its own (filter, keep, sort, mean ...).</summary>
-public sealed class PerTableNode(string name, PlanNode input, Func<Table, QueryContext, IEnumerable<Table>> apply, string? arguments = null) : PlanNode
+public sealed class PerTableNode(string name, PlanNode input, Func<Table, QueryContext, IEnumerable<Table>> apply, string? arguments = null, bool changesKeys = false) : PlanNode
 {
     public string Name => name;
 
@@ -34,6 +34,16 @@ public sealed class PerTableNode(string name, PlanNode input, Func<Table, QueryC
 
     public override IEnumerable<Table> Execute(QueryContext context)
     {
+        if (changesKeys)
+        {
+            foreach (var output in TableOps.MergingKeys(input.Execute(context), t => apply(t, context)))
+            {
+                yield return output;
+            }
+
+            yield break;
+        }
+
         foreach (var table in input.Execute(context))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
@@ -44,7 +54,7 @@ public sealed class PerTableNode(string name, PlanNode input, Func<Table, QueryC
         }
     }
 
-    public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => new PerTableNode(name, inputs[0], apply, arguments);
+    public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => new PerTableNode(name, inputs[0], apply, arguments, changesKeys);
 }
 
 /// <summary>A transformation over whole streams (group, union, join, sources).</summary>

@@ -87,7 +87,7 @@ public static class Universe
         yield return new Builtin("map", "tables", a =>
         {
             var fn = a.Function("fn");
-            return Stream(new PerTableNode("map", a.Stream("tables"), (t, ctx) => TableOps.Map(t, new RowFunction(fn, ctx.Interpreter), ctx.Interpreter!), "fn: " + Describe(a, "fn")));
+            return Stream(new PerTableNode("map", a.Stream("tables"), (t, ctx) => TableOps.Map(t, new RowFunction(fn, ctx.Interpreter), ctx.Interpreter!), "fn: " + Describe(a, "fn"), changesKeys: true));
         });
 
         yield return Projection("keep", keep: true);
@@ -108,7 +108,7 @@ public static class Universe
                 rename = n => fn.Call(interpreter, new CallArguments("fn", new() { ["column"] = Value.String(n) }, null, a.Span, interpreter)) is { Kind: Kind.String } v ? v.AsString : n;
             }
 
-            return Stream(new PerTableNode("rename", a.Stream("tables"), (t, _) => [TableOps.Rename(t, rename)]));
+            return Stream(new PerTableNode("rename", a.Stream("tables"), (t, _) => [TableOps.Rename(t, rename)], changesKeys: true));
         });
 
         yield return new Builtin("set", "tables", a =>
@@ -129,7 +129,7 @@ public static class Universe
                 columns[c] = new ColumnMeta(key, Kind.String);
                 data[c] = ColumnData.Constant(Kind.String, Value.String(value), t.Rows);
                 return [new Table(t.Key, columns, data, t.Rows)];
-            }));
+            }, changesKeys: true));
         });
 
         yield return new Builtin("group", "tables", a =>
@@ -207,7 +207,9 @@ public static class Universe
             string startColumn = a.String("startColumn", "_start");
             string stopColumn = a.String("stopColumn", "_stop");
             bool createEmpty = a.Bool("createEmpty", false);
-            return Stream(new PerTableNode("window", a.Stream("tables"), (t, _) => Grouping.Window(t, spec, timeColumn, startColumn, stopColumn, createEmpty), $"every: {every}"));
+            var input = a.Stream("tables");
+            var bounds = Bounds(input);
+            return Stream(new PerTableNode("window", input, (t, _) => Grouping.Window(t, spec, timeColumn, startColumn, stopColumn, createEmpty, bounds), $"every: {every}", changesKeys: true));
         });
 
         yield return new Builtin("pivot", "tables", a =>
@@ -235,7 +237,7 @@ public static class Universe
             }
 
             var inputs = arr.AsArray.Items.Select(i => i.AsStream.Node).ToArray();
-            return Stream(new StreamNode("union", inputs, (streams, _) => streams.SelectMany(s => s)));
+            return Stream(new StreamNode("union", inputs, (streams, _) => TableOps.MergingKeys(streams.SelectMany(s => s), t => [t], always: true)));
         });
 
         yield return new Builtin("duplicate", "tables", a =>
@@ -250,9 +252,20 @@ public static class Universe
                     throw a.Error($"column \"{column}\" does not exist");
                 }
 
+                if (t.Key.Contains(asName))
+                {
+                    // Overwriting a key column: the key takes the duplicated value.
+                    var value = t.Rows > 0 ? t.Data[c].Get(0) : t.Key.Get(column);
+                    var withKey = TableOps.SetKeyColumn(t, asName, value, t.Columns[c].Type);
+                    int at = withKey.IndexOf(asName);
+                    var data = (ColumnData[])withKey.Data.Clone();
+                    data[at] = t.Data[c];
+                    return [new Table(withKey.Key, withKey.Columns, data, t.Rows)];
+                }
+
                 var projected = TableOps.Project(t, n => n != asName);
                 return [new Table(projected.Key, [.. projected.Columns, new ColumnMeta(asName, t.Columns[c].Type)], [.. projected.Data, t.Data[c]], t.Rows)];
-            }));
+            }, changesKeys: true));
         });
 
         yield return new Builtin("buckets", null, a =>
@@ -312,8 +325,25 @@ public static class Universe
             };
         }
 
-        return Value.Stream(new TableStream(new PerTableNode(name, a.Stream("tables"), (t, _) => [TableOps.Project(t, test)])));
+        return Value.Stream(new TableStream(new PerTableNode(name, a.Stream("tables"), (t, _) => [TableOps.Project(t, test)], changesKeys: true)));
     });
+
+    /// <summary>The time bounds of the nearest range upstream (what window clips to, as in Flux), if any.</summary>
+    private static (long Start, long Stop)? Bounds(PlanNode node)
+    {
+        for (var n = node; n is not null; n = n.Inputs.Count == 1 ? n.Inputs[0] : null)
+        {
+            switch (n)
+            {
+                case RangeNode r:
+                    return (r.Start, r.Stop);
+                case ReadRangeNode rr:
+                    return (rr.Start, rr.Stop);
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>aggregateWindow: per table, windows aggregated by a built-in or by any function of a stream.</summary>

@@ -101,7 +101,7 @@ public readonly struct Value : IEquatable<Value>
 
     public DictionaryValue AsDictionary => (DictionaryValue)Ref!;
 
-    public FluxDuration AsDuration => new(Ref is int months ? months : 0, Bits);
+    public FluxDuration AsDuration => new(Ref is long months ? months : 0, Bits);
 
     public static string KindName(Kind kind) => kind switch
     {

@@ -26,6 +26,7 @@ public static class FluxConformance
     public static readonly Dictionary<string, string> Deviations = new()
     {
         ["window/us_pacific_daily"] = "window location (time zones with daylight saving) is not implemented yet: windows are UTC",
+        ["aggregateWindow/aggregate_window_median"] = "passes median as fn (a bare identifier, so not in functions_used); median arrives with the standard-library issue",
         ["window/fixed_offset_daily"] = "window location (fixed offsets) is not implemented yet: windows are UTC",
     };
 
