@@ -50,6 +50,9 @@ public static class InfluxLikeServer
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<QueryGate>();
+        var engine = Storage.Engine.StorageEngine.Open(Path.Combine(dataDir, "engine"));
+        builder.Services.AddSingleton(engine);
 
         RuntimeMetrics.Register();
         WebApplication app = builder.Build();
@@ -63,6 +66,7 @@ public static class InfluxLikeServer
         app.UseHttpMetrics();
 
         HealthEndpoints.Map(app);
+        DataEndpoints.Map(app);
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapFallback((HttpContext ctx) => Results.Json(
@@ -80,6 +84,7 @@ public static class InfluxLikeServer
             app.Services.GetRequiredService<Readiness>().MarkNotReady();
             logger.Information("Shutting down");
         });
+        app.Lifetime.ApplicationStopped.Register(() => engine.DisposeAsync().AsTask().GetAwaiter().GetResult());
         return app;
     }
 

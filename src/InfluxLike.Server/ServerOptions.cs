@@ -16,4 +16,19 @@ public sealed record ServerOptions
 
     /// <summary>Log format: <c>text</c> (human) or <c>json</c> (one structured event per line).</summary>
     public string LogFormat { get; init; } = "text";
+
+    /// <summary>Largest accepted write body in bytes, after gzip decoding (InfluxDB 1.x's max-body-size; 25 MiB).</summary>
+    public long MaxBodySize { get; init; } = 25L * 1024 * 1024;
+
+    /// <summary>Longest accepted query text, in characters.</summary>
+    public int MaxQueryLength { get; init; } = 1 << 20;
+
+    /// <summary>Queries allowed to run at once; more are answered 429 with Retry-After.</summary>
+    public int MaxConcurrentQueries { get; init; } = Math.Max(4, Environment.ProcessorCount * 2);
+
+    /// <summary>A query running longer is cancelled (504, or an in-band error once rows were sent).</summary>
+    public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Memory one query may hold in buffered tables before it is ended with an error.</summary>
+    public long QueryMemoryLimit { get; init; } = 1L << 30;
 }
