@@ -15,6 +15,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "query-tsbs")
+        {
+            QueryTsbsTool.RunAsync(args[1..]).GetAwaiter().GetResult();
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "series-index")
         {
             SeriesIndexTool.Run(args[1..]);

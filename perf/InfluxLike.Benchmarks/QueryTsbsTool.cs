@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using InfluxLike.LineProtocol;
+using InfluxLike.Query;
+using InfluxLike.Query.Runtime;
+using InfluxLike.Query.Storage;
+using InfluxLike.Storage.Engine;
+
+namespace InfluxLike.Benchmarks;
+
+/// <summary>
+/// Macro measurement of the TSBS query set (issue 7) in process: loads the workload (snapshotted to TSM files),
+/// then runs each of ../shared/perf's Flux queries 1 + 10 times through the query engine, pulling every table,
+/// and prints the median and the row count. The texts and windows are the harness's (make_queries).
+/// <c>dotnet InfluxLike.Benchmarks.dll query-tsbs FILE [runs]</c>
+/// </summary>
+internal static class QueryTsbsTool
+{
+    public static async Task RunAsync(string[] args)
+    {
+        string file = args[0];
+        int runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+        using var meta = JsonDocument.Parse(File.ReadAllText(file + ".meta.json"));
+        long t0 = meta.RootElement.GetProperty("start_ns").GetInt64() / 1_000_000_000;
+        long te = meta.RootElement.GetProperty("end_ns_exclusive").GetInt64() / 1_000_000_000;
+        string dir = Path.Combine(Path.GetTempPath(), "influxlike-query-" + Environment.ProcessId);
+        await using var engine = StorageEngine.Open(dir);
+        try
+        {
+            BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "bench", TimeSpan.Zero);
+            await LoadAsync(engine, bucket, file);
+            await engine.SnapshotAllAsync();
+            var queries = Queries(t0, te, "host_0", "host_0");
+            var storage = new EngineStorage(engine);
+            Console.WriteLine($"{"query",-24} {"median ms",10} {"min ms",8} {"rows",8}");
+            foreach (var (name, text) in queries)
+            {
+                var times = new List<double>();
+                long rows = 0;
+                for (int i = 0; i <= runs; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    var prepared = QueryEngine.Prepare(text, new QueryContext { Storage = storage });
+                    rows = prepared.Execute().Sum(r => (long)r.Table.Rows);
+                    if (i > 0)
+                    {
+                        times.Add(sw.Elapsed.TotalMilliseconds);
+                    }
+                }
+
+                times.Sort();
+                Console.WriteLine($"{name,-24} {times[times.Count / 2],10:F1} {times[0],8:F1} {rows,8}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task LoadAsync(StorageEngine engine, BucketInfo bucket, string file)
+    {
+        byte[] data = File.ReadAllBytes(file);
+        int start = 0, lines = 0;
+        var tasks = new List<Task>();
+        for (int i = 0; i < data.Length; i++)
+        {
+            if (data[i] == (byte)'\n' && ++lines % 5000 == 0)
+            {
+                await engine.WriteLineProtocolAsync(bucket, data.AsMemory(start, i + 1 - start), Precision.Nanoseconds, 0);
+                start = i + 1;
+            }
+        }
+
+        if (start < data.Length)
+        {
+            await engine.WriteLineProtocolAsync(bucket, data.AsMemory(start), Precision.Nanoseconds, 0);
+        }
+    }
+
+    private static string Iso(long s) => DateTimeOffset.FromUnixTimeSeconds(s).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    // Same texts as ../shared/perf/harness.py make_queries (Flux style).
+    private static List<(string, string)> Queries(long t0, long te, string host, string highCpuHost)
+    {
+        var w1 = (t0 + 3600, t0 + 7200);
+        var w12 = (t0, Math.Min(t0 + (12 * 3600), te));
+        long tp = te - 3600;
+        string[] five = ["usage_user", "usage_system", "usage_idle", "usage_nice", "usage_iowait"];
+        string F0(long a, long b) => $"from(bucket: \"bench\") |> range(start: {Iso(a)}, stop: {Iso(b)})";
+        return
+        [
+            ("single-groupby-1-1-1", F0(w1.Item1, w1.Item2) + $" |> filter(fn: (r) => r._measurement == \"cpu\" and r._field == \"usage_user\" and r.hostname == \"{host}\") |> aggregateWindow(every: 1m, fn: max, createEmpty: false)"),
+            ("single-groupby-5-1-12", F0(w12.Item1, w12.Item2) + " |> filter(fn: (r) => r._measurement == \"cpu\" and (" + string.Join(" or ", five.Select(f => $"r._field == \"{f}\"")) + $") and r.hostname == \"{host}\") |> aggregateWindow(every: 1m, fn: max, createEmpty: false)"),
+            ("double-groupby-1", F0(w12.Item1, w12.Item2) + " |> filter(fn: (r) => r._measurement == \"cpu\" and r._field == \"usage_user\") |> aggregateWindow(every: 1h, fn: mean, createEmpty: false)"),
+            ("high-cpu-1", F0(w12.Item1, w12.Item2) + $" |> filter(fn: (r) => r._measurement == \"cpu\" and r.hostname == \"{highCpuHost}\") |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\") |> filter(fn: (r) => r.usage_user > 90.0)"),
+            ("lastpoint", "from(bucket: \"bench\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"cpu\") |> last()"),
+            ("groupby-orderby-limit", F0(t0, tp) + " |> filter(fn: (r) => r._measurement == \"cpu\" and r._field == \"usage_user\") |> group() |> aggregateWindow(every: 1m, fn: max, createEmpty: false) |> sort(columns: [\"_time\"], desc: true) |> limit(n: 5)"),
+        ];
+    }
+}
