@@ -25,7 +25,7 @@ internal static class QueryTsbsTool
         long t0 = meta.RootElement.GetProperty("start_ns").GetInt64() / 1_000_000_000;
         long te = meta.RootElement.GetProperty("end_ns_exclusive").GetInt64() / 1_000_000_000;
         string dir = Path.Combine(Path.GetTempPath(), "influxlike-query-" + Environment.ProcessId);
-        await using var engine = StorageEngine.Open(dir);
+        var engine = StorageEngine.Open(dir);
         try
         {
             BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "bench", TimeSpan.Zero);
@@ -55,6 +55,7 @@ internal static class QueryTsbsTool
         }
         finally
         {
+            await engine.DisposeAsync();
             Directory.Delete(dir, recursive: true);
         }
     }
