@@ -17,22 +17,7 @@ internal static class EngineIngestTool
     {
         string file = args[0];
         int writers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
-        byte[] data = File.ReadAllBytes(file);
-        var batches = new List<ReadOnlyMemory<byte>>();
-        int start = 0, lines = 0;
-        for (int i = 0; i < data.Length; i++)
-        {
-            if (data[i] == (byte)'\n' && ++lines % 5000 == 0)
-            {
-                batches.Add(data.AsMemory(start, i + 1 - start));
-                start = i + 1;
-            }
-        }
-
-        if (start < data.Length)
-        {
-            batches.Add(data.AsMemory(start));
-        }
+        var batches = Workloads.Batches(File.ReadAllBytes(file));
 
         string dir = Path.Combine(Path.GetTempPath(), "influxlike-ingest-" + Environment.ProcessId);
         long values = 0;

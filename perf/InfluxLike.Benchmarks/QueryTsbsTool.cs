@@ -5,6 +5,7 @@ using InfluxLike.LineProtocol;
 using InfluxLike.Query;
 using InfluxLike.Query.Runtime;
 using InfluxLike.Query.Storage;
+using InfluxLike.Query.Values;
 using InfluxLike.Storage.Engine;
 
 namespace InfluxLike.Benchmarks;
@@ -62,25 +63,13 @@ internal static class QueryTsbsTool
 
     private static async Task LoadAsync(StorageEngine engine, BucketInfo bucket, string file)
     {
-        byte[] data = File.ReadAllBytes(file);
-        int start = 0, lines = 0;
-        var tasks = new List<Task>();
-        for (int i = 0; i < data.Length; i++)
+        foreach (var batch in Workloads.Batches(File.ReadAllBytes(file)))
         {
-            if (data[i] == (byte)'\n' && ++lines % 5000 == 0)
-            {
-                await engine.WriteLineProtocolAsync(bucket, data.AsMemory(start, i + 1 - start), Precision.Nanoseconds, 0);
-                start = i + 1;
-            }
-        }
-
-        if (start < data.Length)
-        {
-            await engine.WriteLineProtocolAsync(bucket, data.AsMemory(start), Precision.Nanoseconds, 0);
+            await engine.WriteLineProtocolAsync(bucket, batch, Precision.Nanoseconds, 0);
         }
     }
 
-    private static string Iso(long s) => DateTimeOffset.FromUnixTimeSeconds(s).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Iso(long seconds) => Formats.Time(seconds * 1_000_000_000);
 
     // Same texts as ../shared/perf/harness.py make_queries (Flux style).
     private static List<(string, string)> Queries(long t0, long te, string host, string highCpuHost)

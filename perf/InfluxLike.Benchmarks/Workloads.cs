@@ -25,6 +25,28 @@ internal static class Workloads
         return buffer[..end];
     }
 
+    /// <summary>Line protocol cut into batches of <paramref name="lines"/> whole lines (the last may be shorter).</summary>
+    public static List<ReadOnlyMemory<byte>> Batches(byte[] data, int lines = 5000)
+    {
+        var batches = new List<ReadOnlyMemory<byte>>();
+        int start = 0, count = 0;
+        for (int i = 0; i < data.Length; i++)
+        {
+            if (data[i] == (byte)'\n' && ++count % lines == 0)
+            {
+                batches.Add(data.AsMemory(start, i + 1 - start));
+                start = i + 1;
+            }
+        }
+
+        if (start < data.Length)
+        {
+            batches.Add(data.AsMemory(start));
+        }
+
+        return batches;
+    }
+
     /// <summary>Lines heavy in escapes and string fields (log-like data), deterministic.</summary>
     public static byte[] EscapesAndStrings(int lines)
     {

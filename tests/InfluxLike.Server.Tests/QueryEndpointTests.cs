@@ -110,6 +110,16 @@ public sealed class QueryEndpointTests : IAsyncLifetime
         Assert.Contains("could not find bucket \\u0022nope\\u0022", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1 << 20)]
+    [InlineData(7 << 20)]
+    public async Task Queries_over_the_length_limit_are_refused_without_running(int length)
+    {
+        var response = await FluxAsync("// " + new string('x', length));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("limit", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Explain_shows_what_was_pushed_into_storage()
     {

@@ -8,66 +8,122 @@ public readonly record struct ColumnMeta(string Name, Kind Type);
 /// <summary>
 /// A column's values: numbers, booleans and times in <see cref="Bits"/> (floats as bit patterns),
 /// strings in <see cref="Strings"/>; <see cref="Nulls"/> marks null cells (absent when there are none).
+/// A column holding one value in every row (a group-key column, <c>_start</c>/<c>_stop</c>) is stored as that
+/// value only; its arrays are built on first use, which cell access through <see cref="Get"/>/<see cref="IsNull"/>
+/// and the row-moving operations never need.
 /// </summary>
 public sealed class ColumnData
 {
+    private readonly Value _constant;
+    private long[]? _bits;
+    private string?[]? _strings;
+    private bool[]? _nulls;
+
     public ColumnData(Kind type, long[]? bits, string?[]? strings, bool[]? nulls)
     {
         Type = type;
-        Bits = bits;
-        Strings = strings;
-        Nulls = nulls;
+        _bits = bits;
+        _strings = strings;
+        _nulls = nulls;
+        Length = strings?.Length ?? bits?.Length ?? 0;
+    }
+
+    private ColumnData(Kind type, Value constant, int rows)
+    {
+        Type = type;
+        _constant = constant;
+        IsConstant = true;
+        Length = rows;
     }
 
     public Kind Type { get; }
 
-    public long[]? Bits { get; }
+    public int Length { get; }
 
-    public string?[]? Strings { get; }
+    /// <summary>True when every row holds <see cref="ConstantValue"/>.</summary>
+    public bool IsConstant { get; }
 
-    public bool[]? Nulls { get; }
+    public Value ConstantValue => _constant;
 
-    public bool IsNull(int row) => Type == Kind.String ? Strings![row] is null : Nulls is not null && Nulls[row];
+    public long[]? Bits
+    {
+        get
+        {
+            if (IsConstant && Type != Kind.String && _bits is null)
+            {
+                var bits = new long[Length];
+                Array.Fill(bits, _constant.IsNull ? 0 : _constant.Bits);
+                _bits = bits;
+            }
+
+            return _bits;
+        }
+    }
+
+    public string?[]? Strings
+    {
+        get
+        {
+            if (IsConstant && Type == Kind.String && _strings is null)
+            {
+                var strings = new string?[Length];
+                Array.Fill(strings, _constant.IsNull ? null : _constant.AsString);
+                _strings = strings;
+            }
+
+            return _strings;
+        }
+    }
+
+    public bool[]? Nulls
+    {
+        get
+        {
+            if (IsConstant && _constant.IsNull && Type != Kind.String && _nulls is null)
+            {
+                var nulls = new bool[Length];
+                Array.Fill(nulls, true);
+                _nulls = nulls;
+            }
+
+            return _nulls;
+        }
+    }
+
+    public bool IsNull(int row) =>
+        IsConstant ? _constant.IsNull
+        : Type == Kind.String ? _strings![row] is null
+        : _nulls is not null && _nulls[row];
 
     public Value Get(int row)
     {
+        if (IsConstant)
+        {
+            return _constant;
+        }
+
         if (Type == Kind.String)
         {
-            string? s = Strings![row];
+            string? s = _strings![row];
             return s is null ? Value.Null : Value.String(s);
         }
 
-        if (Type == Kind.Null || (Nulls is not null && Nulls[row]))
+        if (Type == Kind.Null || (_nulls is not null && _nulls[row]))
         {
             return Value.Null;
         }
 
-        return Value.FromBits(Type, Bits![row]);
+        return Value.FromBits(Type, _bits![row]);
     }
 
-    /// <summary>A column of <paramref name="rows"/> copies of one value.</summary>
-    public static ColumnData Constant(Kind type, Value value, int rows)
-    {
-        if (type == Kind.String)
-        {
-            var s = new string?[rows];
-            Array.Fill(s, value.IsNull ? null : value.AsString);
-            return new ColumnData(type, null, s, null);
-        }
+    /// <summary>A column of <paramref name="rows"/> copies of one value (stored once).</summary>
+    public static ColumnData Constant(Kind type, Value value, int rows) =>
+        new(type, value.IsNull ? Value.Null : type == Kind.String ? value : Value.FromBits(type, value.Bits), rows);
 
-        var bits = new long[rows];
-        if (value.IsNull)
-        {
-            var nulls = new bool[rows];
-            Array.Fill(nulls, true);
-            return new ColumnData(type, bits, null, nulls);
-        }
+    /// <summary>The same value in <paramref name="rows"/> rows: for gathering or slicing a constant column.</summary>
+    public ColumnData Resized(int rows) => new(Type, _constant, rows);
 
-        Array.Fill(bits, value.Bits);
-        return new ColumnData(type, bits, null, null);
-    }
-
-    public long ApproximateBytes => (Bits?.Length * 8L ?? 0) + (Strings?.Length * 8L ?? 0) + (Nulls?.Length ?? 0);
+    public long ApproximateBytes => IsConstant ? 16 : (_bits?.Length * 8L ?? 0) + (_strings?.Length * 8L ?? 0) + (_nulls?.Length ?? 0);
 }
 
 /// <summary>

@@ -30,7 +30,7 @@ public sealed class ColumnBuilder
 
     private void Grow()
     {
-        int size = Math.Max(8, Count * 2);
+        int size = Math.Max(8, Capacity * 2);
         if (_strings is not null)
         {
             Array.Resize(ref _strings, size);
@@ -102,7 +102,11 @@ public sealed class ColumnBuilder
 
     public void AppendFrom(ColumnData data, int row)
     {
-        if (Type == Kind.String)
+        if (data.IsConstant)
+        {
+            Append(data.ConstantValue);
+        }
+        else if (Type == Kind.String)
         {
             AppendString(data.Strings![row]);
         }
@@ -114,6 +118,56 @@ public sealed class ColumnBuilder
         {
             AppendBits(data.Bits![row]);
         }
+    }
+
+    /// <summary>Appends every row of <paramref name="data"/>: one fill for a constant column, one copy otherwise.</summary>
+    public void AppendAll(ColumnData data)
+    {
+        int n = data.Length;
+        while (Capacity < Count + n)
+        {
+            Grow();
+        }
+
+        if (data.IsConstant)
+        {
+            var v = data.ConstantValue;
+            if (v.IsNull)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    AppendNull();
+                }
+            }
+            else if (_strings is not null)
+            {
+                _strings.AsSpan(Count, n).Fill(v.AsString);
+                Count += n;
+            }
+            else
+            {
+                _bits.AsSpan(Count, n).Fill(v.Bits);
+                Count += n;
+            }
+
+            return;
+        }
+
+        if (_strings is not null)
+        {
+            data.Strings.AsSpan(0, n).CopyTo(_strings.AsSpan(Count));
+        }
+        else
+        {
+            data.Bits.AsSpan(0, n).CopyTo(_bits.AsSpan(Count));
+            if (data.Nulls is { } nulls)
+            {
+                _nulls ??= new bool[_bits.Length];
+                nulls.AsSpan(0, n).CopyTo(_nulls.AsSpan(Count));
+            }
+        }
+
+        Count += n;
     }
 
     public ColumnData Build()
@@ -209,6 +263,11 @@ public sealed class TableBuilder
     public void EndRow()
     {
         Rows++;
+        PadToRows();
+    }
+
+    private void PadToRows()
+    {
         foreach (var b in _builders)
         {
             while (b.Count < Rows)
@@ -227,6 +286,18 @@ public sealed class TableBuilder
         }
 
         EndRow();
+    }
+
+    /// <summary>Appends all rows of another table (columns matched through <paramref name="map"/>; missing ones null).</summary>
+    public void AppendTable(Table source, int[] map)
+    {
+        for (int c = 0; c < map.Length; c++)
+        {
+            _builders[map[c]].AppendAll(source.Data[c]);
+        }
+
+        Rows += source.Rows;
+        PadToRows(); // the columns the source lacks
     }
 
     /// <summary>Columns of <paramref name="source"/> mapped to this builder's column indexes, added as needed.</summary>

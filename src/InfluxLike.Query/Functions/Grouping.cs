@@ -31,12 +31,9 @@ public static class Grouping
                     }
                 }
 
-                if (except)
+                if (!except)
                 {
-                    // mode "except": key order as in the table.
-                }
-                else
-                {
+                    // mode "by": key in the order the columns were listed ("except" keeps table order).
                     keyColumns.Sort((a, b) => Array.IndexOf(columns, table.Columns[a].Name).CompareTo(Array.IndexOf(columns, table.Columns[b].Name)));
                 }
 
@@ -46,11 +43,7 @@ public static class Grouping
                 {
                     var key = new GroupKey(metas, [.. keyColumns.Select(c => table.IsEmpty ? table.Key.Get(table.Columns[c].Name) : table.Data[c].Get(0))]);
                     var builder = Builder(key);
-                    var map = builder.MapColumns(table);
-                    for (int r = 0; r < table.Rows; r++)
-                    {
-                        builder.AppendRow(table, r, map);
-                    }
+                    builder.AppendTable(table, builder.MapColumns(table));
 
                     continue;
                 }
@@ -393,7 +386,8 @@ public static class Grouping
             if (output.IsEmpty && createEmpty && selector)
             {
                 // An empty window still gives a row, with a null value.
-                output = TableOps.AggregateRow(window.Key, column, table.Columns.FirstOrDefault(c => c.Name == column).Type is var k && k != Kind.Null ? k : Kind.Float, Value.Null);
+                int source = table.IndexOf(column);
+                output = TableOps.AggregateRow(window.Key, column, source >= 0 ? table.Columns[source].Type : Kind.Float, Value.Null);
             }
 
             int src = output.IndexOf(timeSrc);

@@ -36,7 +36,11 @@ public static class TableOps
         for (int c = 0; c < data.Length; c++)
         {
             var src = table.Data[c];
-            if (src.Type == Kind.String)
+            if (src.IsConstant)
+            {
+                data[c] = src.Resized(rows.Length);
+            }
+            else if (src.Type == Kind.String)
             {
                 var s = new string?[rows.Length];
                 for (int i = 0; i < rows.Length; i++)
@@ -80,7 +84,8 @@ public static class TableOps
         for (int c = 0; c < data.Length; c++)
         {
             var src = table.Data[c];
-            data[c] = src.Type == Kind.String
+            data[c] = src.IsConstant ? src.Resized(to - from)
+                : src.Type == Kind.String
                 ? new ColumnData(src.Type, null, src.Strings![from..to], null)
                 : new ColumnData(src.Type, src.Bits![from..to], null, src.Nulls?[from..to]);
         }
@@ -260,7 +265,7 @@ public static class TableOps
         if (order.Count == 0)
         {
             // An empty input keeps its key columns.
-            yield return new Table(KeyOnlyColumns(table.Key), table.Key.Columns, [.. table.Key.Columns.Select((c, i) => ColumnData.Constant(c.Type, table.Key.Values[i], 0))], 0);
+            yield return Table.EmptyFor(table.Key);
             yield break;
         }
 
@@ -270,8 +275,6 @@ public static class TableOps
             yield return new Table(OrderKey(key, built.Columns), built.Columns, built.Data, built.Rows);
         }
     }
-
-    private static GroupKey KeyOnlyColumns(GroupKey key) => key;
 
     // The output key: input key columns still present in the record, with the record's values.
     private static GroupKey KeyOf(GroupKey inputKey, RecordValue record)
@@ -370,11 +373,7 @@ public static class TableOps
                     order.Add(output.Key);
                 }
 
-                var map = builder.MapColumns(output);
-                for (int r = 0; r < output.Rows; r++)
-                {
-                    builder.AppendRow(output, r, map);
-                }
+                builder.AppendTable(output, builder.MapColumns(output));
             }
         }
 
@@ -430,6 +429,11 @@ public static class TableOps
 
     public static int CompareCells(ColumnData column, int a, int b)
     {
+        if (column.IsConstant)
+        {
+            return 0;
+        }
+
         bool na = column.IsNull(a), nb = column.IsNull(b);
         if (na || nb)
         {

@@ -24,9 +24,12 @@ public sealed class ReadRangeNode(BucketRef bucket, long start, long stop, Serie
 
     public override IReadOnlyList<PlanNode> Inputs => [];
 
-    public override string Describe() =>
-        $"ReadRange(bucket: \"{bucket.Name}\", start: {Formats.Time(start)}, stop: {Formats.Time(stop)}" +
-        (filterText.Count > 0 ? ", filter: " + string.Join(" and ", filterText.Select(t => "(" + t + ")")) : "") + ")";
+    public override string Describe() => $"ReadRange({Arguments})";
+
+    /// <summary>What is read: bucket, bounds and the pushed filters (also shown by the nodes built on this read).</summary>
+    public string Arguments =>
+        $"bucket: \"{bucket.Name}\", start: {Formats.Time(start)}, stop: {Formats.Time(stop)}" +
+        (filterText.Count > 0 ? ", filter: " + string.Join(" and ", filterText.Select(t => "(" + t + ")")) : "");
 
     public ReadSpec Spec(QueryContext context) => new(bucket, start, stop, index, SeriesFilters.All(filters, context.Interpreter!));
 
@@ -44,7 +47,7 @@ public sealed class ReadWindowAggregateNode(ReadRangeNode read, long every, long
     public override IReadOnlyList<PlanNode> Inputs => [];
 
     public override string Describe() =>
-        $"ReadWindowAggregate({read.Describe()[10..^1]}, every: {Formats.Duration(FluxDuration.FromNanoseconds(every))}, fn: {aggregate}, createEmpty: {(createEmpty ? "true" : "false")})";
+        $"ReadWindowAggregate({read.Arguments}, every: {Formats.Duration(FluxDuration.FromNanoseconds(every))}, fn: {aggregate}, createEmpty: {(createEmpty ? "true" : "false")})";
 
     public override IEnumerable<Table> Execute(QueryContext context) =>
         context.Storage!.ReadWindowAggregate(read.Spec(context), every, offset, aggregate, createEmpty, context);
@@ -101,7 +104,7 @@ public static class Planner
         string r = fn.Parameters[0].Name.Name;
         var terms = new List<Expression>();
         Conjuncts(body, terms);
-        var pushed = terms.Where(t => SeriesFilters.IsSeriesOnly(t, r, closure.Scope)).ToList();
+        var pushed = terms.Where(t => SeriesFilters.IsSeriesOnly(t, r)).ToList();
         if (pushed.Count == 0)
         {
             return null;
@@ -162,10 +165,10 @@ public static class SeriesFilters
     private static readonly HashSet<string> RowColumns = ["_time", "_value", "_start", "_stop"];
 
     /// <summary>True when <paramref name="e"/> reads the row only through series columns, compared to constants.</summary>
-    public static bool IsSeriesOnly(Expression e, string r, Scope scope) => e switch
+    public static bool IsSeriesOnly(Expression e, string r) => e switch
     {
-        LogicalExpression l => IsSeriesOnly(l.Left, r, scope) && IsSeriesOnly(l.Right, r, scope),
-        UnaryExpression { Operator: UnaryOperator.Not } u => IsSeriesOnly(u.Operand, r, scope),
+        LogicalExpression l => IsSeriesOnly(l.Left, r) && IsSeriesOnly(l.Right, r),
+        UnaryExpression { Operator: UnaryOperator.Not } u => IsSeriesOnly(u.Operand, r),
         UnaryExpression { Operator: UnaryOperator.Exists, Operand: MemberExpression m } => IsSeriesColumn(m, r),
         BinaryExpression { Operator: BinaryOperator.Equal or BinaryOperator.NotEqual or BinaryOperator.RegexMatch or BinaryOperator.RegexNotMatch } b =>
             (IsSeriesColumn(b.Left, r) && IsConstant(b.Right, r)) || (IsSeriesColumn(b.Right, r) && IsConstant(b.Left, r)),

@@ -38,8 +38,7 @@ public sealed class Interpreter
 {
     private readonly Scope _universe;
     private readonly Scope _options;
-    private readonly Dictionary<string, string> _imports = new(StringComparer.Ordinal);
-    private Scope _globals;
+    private readonly Scope _globals;
 
     public Interpreter(QueryContext context)
     {
@@ -89,7 +88,6 @@ public sealed class Interpreter
             var package = Packages.Get(path, this) ?? throw new QueryException($"unknown package \"{path}\"", import.Span);
             string alias = import.Alias?.Name ?? path[(path.LastIndexOf('/') + 1)..];
             _globals.Set(alias, Value.Record(package));
-            _imports[alias] = path;
         }
 
         // Options first, as Flux evaluates them before the rest of the package.

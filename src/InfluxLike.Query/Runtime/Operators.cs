@@ -36,25 +36,7 @@ public static class Operators
         new($"operator {op} is not defined for {Value.KindName(kind)}", span);
 
     private static QueryException Bad(BinaryOperator op, Kind a, Kind b, SourceSpan span) =>
-        new($"operator {Symbol(op)} is not defined for {Value.KindName(a)} and {Value.KindName(b)}", span);
-
-    public static string Symbol(BinaryOperator op) => op switch
-    {
-        BinaryOperator.Power => "^",
-        BinaryOperator.Multiply => "*",
-        BinaryOperator.Divide => "/",
-        BinaryOperator.Modulo => "%",
-        BinaryOperator.Add => "+",
-        BinaryOperator.Subtract => "-",
-        BinaryOperator.Equal => "==",
-        BinaryOperator.NotEqual => "!=",
-        BinaryOperator.Less => "<",
-        BinaryOperator.LessOrEqual => "<=",
-        BinaryOperator.Greater => ">",
-        BinaryOperator.GreaterOrEqual => ">=",
-        BinaryOperator.RegexMatch => "=~",
-        _ => "!~",
-    };
+        new($"operator {AstDump.Symbol(op)} is not defined for {Value.KindName(a)} and {Value.KindName(b)}", span);
 
     public static Value Binary(BinaryOperator op, Value a, Value b, SourceSpan span)
     {

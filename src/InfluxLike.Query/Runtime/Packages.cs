@@ -94,7 +94,7 @@ internal static class Packages
         new("toUpper", null, a => Value.String(a.String("v").ToUpperInvariant())),
         new("toLower", null, a => Value.String(a.String("v").ToLowerInvariant())),
         new("trimSpace", null, a => Value.String(a.String("v").Trim())),
-        new("strlen", null, a => Value.Int(System.Text.Encoding.UTF8.GetByteCount(a.String("v")) is var _ ? a.String("v").EnumerateRunes().Count() : 0)),
+        new("strlen", null, a => Value.Int(a.String("v").EnumerateRunes().Count())),
         new("hasPrefix", null, a => Value.Bool(a.String("v").StartsWith(a.String("prefix"), StringComparison.Ordinal))),
         new("hasSuffix", null, a => Value.Bool(a.String("v").EndsWith(a.String("suffix"), StringComparison.Ordinal))),
         new("containsStr", null, a => Value.Bool(a.String("v").Contains(a.String("substr"), StringComparison.Ordinal))),

@@ -16,7 +16,7 @@ public static class Universe
     public static Scope Create(Interpreter interpreter)
     {
         var scope = new Scope(null);
-        foreach (var fn in Functions(interpreter))
+        foreach (var fn in Functions())
         {
             scope.Set(fn.Name, Value.Function(fn));
         }
@@ -43,7 +43,7 @@ public static class Universe
         return name;
     }
 
-    private static IEnumerable<FunctionValue> Functions(Interpreter it)
+    private static IEnumerable<FunctionValue> Functions()
     {
         yield return new Builtin("from", null, a =>
         {
@@ -302,7 +302,6 @@ public static class Universe
             return set.Kind == Kind.Array ? Value.Bool(set.AsArray.Items.Any(i => i.Equals(value))) : throw a.Error("set must be an array");
         });
         yield return new Builtin("die", null, a => throw a.Error(a.String("msg")));
-        _ = it;
     }
 
     private static Builtin Projection(string name, bool keep) => new(name, "tables", a =>

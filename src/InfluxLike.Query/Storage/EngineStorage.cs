@@ -149,119 +149,16 @@ public sealed class EngineStorage(StorageEngine engine) : IQueryStorage
         {
             context.CancellationToken.ThrowIfCancellationRequested();
             var table = ToTable(data, spec.Start, spec.Stop);
-            if (data.Type == FieldType.String || (data.Type == FieldType.Boolean && which is WindowAggregate.Sum or WindowAggregate.Mean or WindowAggregate.Min or WindowAggregate.Max))
+            if (data.Type == FieldType.String || (data.Type == FieldType.Boolean && which is not (WindowAggregate.Count or WindowAggregate.First or WindowAggregate.Last)))
             {
-                // Not computed in storage: the general operator, same result.
+                // Window values carry no strings, and Flux's aggregates treat booleans as not numeric: the general operator.
                 yield return Grouping.AggregateWindow(table, windowSpec, t => Aggregates.Apply(aggregate, t, "_value"), "_value", "_stop", "_time", createEmpty, selector);
                 continue;
             }
 
-            var windows = AggregateWindows(data, request, every, offset, which);
+            var windows = StorageReader.AggregateWindows(data, request.Start, request.Stop, every, offset, which);
             yield return WindowTable(table, data, windows, windowSpec, which, selector, createEmpty);
         }
-    }
-
-    private static List<WindowValue> AggregateWindows(SeriesFieldData data, ReadRequest request, long every, long offset, WindowAggregate which)
-    {
-        var list = new List<WindowValue>();
-        int i = 0;
-        var times = data.Times;
-        while (i < times.Length)
-        {
-            long ws = StorageReader.WindowStart(times[i], every, offset);
-            long we = ws + every;
-            int j = i;
-            while (j < times.Length && times[j] < we)
-            {
-                j++;
-            }
-
-            list.Add(Compute(data, i, j, Math.Max(ws, request.Start), Math.Min(we, request.Stop), which));
-            i = j;
-        }
-
-        return list;
-    }
-
-    private static WindowValue Compute(SeriesFieldData d, int from, int to, long start, long stop, WindowAggregate which)
-    {
-        var bits = d.Bits;
-        switch (which)
-        {
-            case WindowAggregate.Count:
-                return new WindowValue(start, stop, to - from, FieldType.Integer);
-            case WindowAggregate.First:
-                return new WindowValue(start, stop, bits[from], d.Type);
-            case WindowAggregate.Last:
-                return new WindowValue(start, stop, bits[to - 1], d.Type);
-        }
-
-        if (d.Type == FieldType.Float)
-        {
-            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan(from, to - from));
-            double acc;
-            switch (which)
-            {
-                case WindowAggregate.Min:
-                    acc = values[0];
-                    foreach (double v in values)
-                    {
-                        acc = v < acc ? v : acc;
-                    }
-
-                    break;
-                case WindowAggregate.Max:
-                    acc = values[0];
-                    foreach (double v in values)
-                    {
-                        acc = v > acc ? v : acc;
-                    }
-
-                    break;
-                default:
-                    acc = 0;
-                    foreach (double v in values)
-                    {
-                        acc += v;
-                    }
-
-                    if (which == WindowAggregate.Mean)
-                    {
-                        acc /= values.Length;
-                    }
-
-                    break;
-            }
-
-            return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(acc), FieldType.Float);
-        }
-
-        if (which == WindowAggregate.Mean)
-        {
-            double sum = 0;
-            for (int k = from; k < to; k++)
-            {
-                sum += d.Type == FieldType.Unsigned ? (ulong)bits[k] : bits[k];
-            }
-
-            return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(sum / (to - from)), FieldType.Float);
-        }
-
-        long best = bits[from];
-        long total = 0;
-        for (int k = from; k < to; k++)
-        {
-            long v = bits[k];
-            total = unchecked(total + v);
-            bool less = d.Type == FieldType.Unsigned ? (ulong)v < (ulong)best : v < best;
-            bool greater = d.Type == FieldType.Unsigned ? (ulong)v > (ulong)best : v > best;
-            if ((which == WindowAggregate.Min && less) || (which == WindowAggregate.Max && greater))
-            {
-                best = v;
-            }
-        }
-
-        return new WindowValue(start, stop, which == WindowAggregate.Sum ? total : best, d.Type);
     }
 
     // The same table the general aggregateWindow builds: the aggregate's columns, then _time from each window's stop.

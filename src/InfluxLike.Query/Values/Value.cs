@@ -145,6 +145,8 @@ public readonly struct Value : IEquatable<Value>
     {
         Kind.String => HashCode.Combine(Kind, AsString.GetHashCode(StringComparison.Ordinal)),
         Kind.Null => 0,
+        Kind.Float => HashCode.Combine(Kind, AsFloat.GetHashCode()),
+        Kind.Duration => HashCode.Combine(Kind, AsDuration),
         _ => HashCode.Combine(Kind, Bits, Ref is null or string ? 0 : RuntimeHelpers.GetHashCode(Ref)),
     };
 

@@ -136,9 +136,18 @@ internal static class DataEndpoints
     {
         var request = ctx.Request;
         string text;
-        using (var reader = new StreamReader(request.Body, Encoding.UTF8))
+        try
         {
-            text = await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
+            // JSON escapes can at most sextuple a character: a body beyond that cannot hold an allowed query.
+            byte[] body = await ReadBodyAsync(request, (long)options.MaxQueryLength * 6, ctx.RequestAborted).ConfigureAwait(false);
+            text = Encoding.UTF8.GetString(body);
+        }
+        catch (Exception bad) when (bad is BodyTooLargeException or InvalidDataException)
+        {
+            bool tooLarge = bad is BodyTooLargeException;
+            await WriteErrorAsync(ctx, tooLarge ? 413 : 400, tooLarge ? "request too large" : "invalid",
+                tooLarge ? $"the query request is larger than the limit of {options.MaxQueryLength} characters" : "the body is not valid gzip").ConfigureAwait(false);
+            return;
         }
 
         string contentType = request.ContentType ?? "application/json";

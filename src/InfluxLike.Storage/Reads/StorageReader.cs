@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using InfluxLike.LineProtocol;
 using InfluxLike.Storage.Engine;
@@ -123,29 +124,44 @@ public static class StorageReader
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, 0);
         foreach (SeriesFieldData data in ReadFilter(engine, request))
         {
-            if (data.Type == FieldType.String && aggregate is not (WindowAggregate.Count or WindowAggregate.First or WindowAggregate.Last))
-            {
-                throw new NotSupportedException($"{aggregate} of string field \"{data.Field}\" is not defined");
-            }
-
-            var windows = new List<WindowValue>();
-            int i = 0;
-            while (i < data.Times.Length)
-            {
-                long start = WindowStart(data.Times[i], every, offset);
-                long stop = start + every;
-                int j = i;
-                while (j < data.Times.Length && data.Times[j] < stop)
-                {
-                    j++;
-                }
-
-                windows.Add(Aggregate(data, i, j, Math.Max(start, request.Start), Math.Min(stop, request.Stop), aggregate));
-                i = j;
-            }
-
-            yield return (data, windows);
+            yield return (data, AggregateWindows(data, request.Start, request.Stop, every, offset, aggregate));
         }
+    }
+
+    /// <summary>True when <see cref="AggregateWindows"/> computes <paramref name="aggregate"/> for fields of <paramref name="type"/>.</summary>
+    public static bool Supports(FieldType type, WindowAggregate aggregate) =>
+        type != FieldType.String || aggregate is WindowAggregate.Count or WindowAggregate.First or WindowAggregate.Last;
+
+    /// <summary>
+    /// The windows of one series field holding points, each with its aggregate; bounds clipped to
+    /// [<paramref name="start"/>, <paramref name="stop"/>).
+    /// </summary>
+    public static List<WindowValue> AggregateWindows(SeriesFieldData data, long start, long stop, long every, long offset, WindowAggregate aggregate)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, 0);
+        if (!Supports(data.Type, aggregate))
+        {
+            throw new NotSupportedException($"{aggregate} of string field \"{data.Field}\" is not defined");
+        }
+
+        var windows = new List<WindowValue>();
+        int i = 0;
+        long[] times = data.Times;
+        while (i < times.Length)
+        {
+            long windowStart = WindowStart(times[i], every, offset);
+            long windowStop = windowStart + every;
+            int j = i;
+            while (j < times.Length && times[j] < windowStop)
+            {
+                j++;
+            }
+
+            windows.Add(Aggregate(data, i, j, Math.Max(windowStart, start), Math.Min(windowStop, stop), aggregate));
+            i = j;
+        }
+
+        return windows;
     }
 
     /// <summary>The start of the window holding <paramref name="time"/> (floor, also before 1970).</summary>
@@ -158,80 +174,82 @@ public static class StorageReader
 
     private static WindowValue Aggregate(SeriesFieldData d, int from, int to, long start, long stop, WindowAggregate aggregate)
     {
+        long[] bits = d.Bits;
         switch (aggregate)
         {
             case WindowAggregate.Count:
                 return new WindowValue(start, stop, to - from, FieldType.Integer);
             case WindowAggregate.First:
-                return new WindowValue(start, stop, d.Bits[from], d.Type);
+                return new WindowValue(start, stop, bits[from], d.Type);
             case WindowAggregate.Last:
-                return new WindowValue(start, stop, d.Bits[to - 1], d.Type);
+                return new WindowValue(start, stop, bits[to - 1], d.Type);
         }
 
-        switch (d.Type)
+        if (d.Type == FieldType.Float)
         {
-            case FieldType.Float:
+            ReadOnlySpan<double> values = MemoryMarshal.Cast<long, double>(bits.AsSpan(from, to - from));
+            double acc = aggregate is WindowAggregate.Min or WindowAggregate.Max ? values[0] : 0;
+            switch (aggregate)
             {
-                double acc = aggregate switch { WindowAggregate.Min => double.PositiveInfinity, WindowAggregate.Max => double.NegativeInfinity, _ => 0 };
-                for (int k = from; k < to; k++)
-                {
-                    double v = d.Float(k);
-                    acc = aggregate switch { WindowAggregate.Min => Math.Min(acc, v), WindowAggregate.Max => Math.Max(acc, v), _ => acc + v };
-                }
-
-                if (aggregate == WindowAggregate.Mean)
-                {
-                    acc /= to - from;
-                }
-
-                return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(acc), FieldType.Float);
-            }
-
-            case FieldType.Integer or FieldType.Boolean:
-            {
-                if (aggregate == WindowAggregate.Mean)
-                {
-                    double sum = 0;
-                    for (int k = from; k < to; k++)
+                case WindowAggregate.Min:
+                    foreach (double v in values)
                     {
-                        sum += d.Bits[k];
+                        acc = Math.Min(acc, v);
                     }
 
-                    return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(sum / (to - from)), FieldType.Float);
-                }
-
-                long acc = aggregate switch { WindowAggregate.Min => long.MaxValue, WindowAggregate.Max => long.MinValue, _ => 0 };
-                for (int k = from; k < to; k++)
-                {
-                    long v = d.Bits[k];
-                    acc = aggregate switch { WindowAggregate.Min => Math.Min(acc, v), WindowAggregate.Max => Math.Max(acc, v), _ => unchecked(acc + v) };
-                }
-
-                return new WindowValue(start, stop, acc, d.Type == FieldType.Boolean && aggregate == WindowAggregate.Sum ? FieldType.Integer : d.Type);
-            }
-
-            default: // unsigned
-            {
-                if (aggregate == WindowAggregate.Mean)
-                {
-                    double sum = 0;
-                    for (int k = from; k < to; k++)
+                    break;
+                case WindowAggregate.Max:
+                    foreach (double v in values)
                     {
-                        sum += (ulong)d.Bits[k];
+                        acc = Math.Max(acc, v);
                     }
 
-                    return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(sum / (to - from)), FieldType.Float);
-                }
+                    break;
+                default:
+                    foreach (double v in values)
+                    {
+                        acc += v;
+                    }
 
-                ulong acc = aggregate switch { WindowAggregate.Min => ulong.MaxValue, WindowAggregate.Max => ulong.MinValue, _ => 0 };
-                for (int k = from; k < to; k++)
-                {
-                    ulong v = (ulong)d.Bits[k];
-                    acc = aggregate switch { WindowAggregate.Min => Math.Min(acc, v), WindowAggregate.Max => Math.Max(acc, v), _ => unchecked(acc + v) };
-                }
+                    if (aggregate == WindowAggregate.Mean)
+                    {
+                        acc /= values.Length;
+                    }
 
-                return new WindowValue(start, stop, (long)acc, FieldType.Unsigned);
+                    break;
+            }
+
+            return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(acc), FieldType.Float);
+        }
+
+        bool unsigned = d.Type == FieldType.Unsigned;
+        if (aggregate == WindowAggregate.Mean)
+        {
+            double sum = 0;
+            for (int k = from; k < to; k++)
+            {
+                sum += unsigned ? (ulong)bits[k] : bits[k];
+            }
+
+            return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(sum / (to - from)), FieldType.Float);
+        }
+
+        // Integers, unsigned and booleans (as 0/1): sum wraps as Go's does; a boolean sum is an integer.
+        long best = bits[from];
+        long total = 0;
+        for (int k = from; k < to; k++)
+        {
+            long v = bits[k];
+            total = unchecked(total + v);
+            int order = unsigned ? ((ulong)v).CompareTo((ulong)best) : v.CompareTo(best);
+            if ((aggregate == WindowAggregate.Min && order < 0) || (aggregate == WindowAggregate.Max && order > 0))
+            {
+                best = v;
             }
         }
+
+        return aggregate == WindowAggregate.Sum
+            ? new WindowValue(start, stop, total, d.Type == FieldType.Boolean ? FieldType.Integer : d.Type)
+            : new WindowValue(start, stop, best, d.Type);
     }
 }
