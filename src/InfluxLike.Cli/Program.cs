@@ -1,5 +1,6 @@
 using System.CommandLine;
 using InfluxLike.Server;
+using InfluxLike.Server.Configuration;
 
 namespace InfluxLike.Cli;
 
@@ -20,40 +21,33 @@ internal static class Commands
 {
     public static RootCommand Build()
     {
-        var bind = new Option<string>("--http-bind-address")
+        var config = new Option<string?>("--config")
         {
-            Description = "host:port to listen on (env INFLUXLIKE_HTTP_BIND_ADDRESS)",
-            DefaultValueFactory = _ => Env("INFLUXLIKE_HTTP_BIND_ADDRESS") ?? ServerOptions.DefaultBindAddress,
+            Description = "TOML config file; keys are the flag names without dashes (env INFLUXLIKE_CONFIG). Reloaded on change or SIGHUP",
         };
-        var dataDir = new Option<string>("--data-dir")
-        {
-            Description = "folder for all persistent state (env INFLUXLIKE_DATA_DIR)",
-            DefaultValueFactory = _ => Env("INFLUXLIKE_DATA_DIR") ?? "./data",
-        };
-        var logLevel = new Option<string>("--log-level")
-        {
-            Description = "verbose, debug, information, warning, error or fatal (env INFLUXLIKE_LOG_LEVEL)",
-            DefaultValueFactory = _ => Env("INFLUXLIKE_LOG_LEVEL") ?? "information",
-        };
-        var logFormat = new Option<string>("--log-format")
-        {
-            Description = "text or json (env INFLUXLIKE_LOG_FORMAT)",
-            DefaultValueFactory = _ => Env("INFLUXLIKE_LOG_FORMAT") ?? "text",
-        };
-        Option[] serveOptions = [bind, dataDir, logLevel, logFormat];
+        var settingOptions = Settings.All.ToDictionary(
+            s => s,
+            s => new Option<string?>(s.Flag) { Description = $"{s.Description} (env {s.EnvironmentVariable}; default {s.Default}{(s.Reloadable ? "; reloadable" : "")})" });
+        Option[] serveOptions = [config, .. settingOptions.Values];
 
         async Task<int> Serve(ParseResult r, CancellationToken ct)
         {
-            var options = new ServerOptions
+            var flags = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (setting, option) in settingOptions)
             {
-                HttpBindAddress = r.GetValue(bind)!,
-                DataDir = r.GetValue(dataDir)!,
-                LogLevel = r.GetValue(logLevel)!,
-                LogFormat = r.GetValue(logFormat)!,
-            };
+                if (r.GetValue(option) is { } value)
+                {
+                    flags[setting.Key] = value;
+                }
+            }
+
+            string? path = r.GetValue(config) ?? Env("INFLUXLIKE_CONFIG");
+            ServerOptions Load() =>
+                Settings.Build(path is null ? new Dictionary<string, string>() : Settings.ReadFile(path), Env, flags, path) with { Reload = Load };
+
             try
             {
-                return await InfluxLikeServer.RunAsync(options, ct).ConfigureAwait(false);
+                return await InfluxLikeServer.RunAsync(Load(), ct).ConfigureAwait(false);
             }
             catch (ServerConfigurationException e)
             {

@@ -19,6 +19,9 @@ public readonly record struct LineProtocolReaderOptions
     /// the request). It is truncated to <see cref="Precision"/>, as InfluxDB does.
     /// </summary>
     public long DefaultTimestamp { get; init; }
+
+    /// <summary>Number of the input's first line, for a body read in pieces (1 when not set).</summary>
+    public long FirstLineNumber { get; init; } = 1;
 }
 
 /// <summary>
@@ -75,7 +78,7 @@ public ref partial struct LineProtocolReader
         _unitNanoseconds = options.Precision.NanosecondsPerUnit();
         long t = options.DefaultTimestamp;
         _defaultTimestamp = t - (((t % _unitNanoseconds) + _unitNanoseconds) % _unitNanoseconds);
-        _line = 1;
+        _line = options.FirstLineNumber > 0 ? options.FirstLineNumber : 1;
         _allAscii = System.Text.Ascii.IsValid(input);
         _asciiUntil = _allAscii ? int.MaxValue : 0;
         _tags = ArrayPool<TagEntry>.Shared.Rent(InitialCapacity);

@@ -2,6 +2,8 @@ using System.Net;
 using InfluxLike.Server.Hosting;
 using InfluxLike.Server.Http;
 using InfluxLike.Server.Metrics;
+using InfluxLike.Server.Security;
+using InfluxLike.Storage.Engine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,7 +12,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Prometheus;
+using InfluxLike.Server.Configuration;
 using Serilog;
+using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting.Json;
 
@@ -28,7 +32,8 @@ public static class InfluxLikeServer
             throw new ServerConfigurationException(bindError);
         }
 
-        Serilog.ILogger logger = CreateLogger(options);
+        var levelSwitch = new LoggingLevelSwitch();
+        Serilog.ILogger logger = CreateLogger(options, levelSwitch);
         string dataDir = Path.GetFullPath(options.DataDir);
         Directory.CreateDirectory(dataDir);
 
@@ -42,6 +47,7 @@ public static class InfluxLikeServer
         {
             k.Listen(endPoint);
             k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // the write and query handlers enforce their own limits, after gzip
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
@@ -49,10 +55,17 @@ public static class InfluxLikeServer
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
         builder.Services.AddSingleton(options);
+        var live = new LiveOptions(options);
+        builder.Services.AddSingleton(live);
+        builder.Services.AddSingleton(sp => new ConfigReloader(live, logger, levelSwitch));
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<QueryGate>();
         var engine = Storage.Engine.StorageEngine.Open(Path.Combine(dataDir, "engine"));
         builder.Services.AddSingleton(engine);
+        var auth = AuthStore.Open(dataDir);
+        builder.Services.AddSingleton(auth);
+        builder.Services.AddSingleton<Authenticator>();
+        OnboardFromOptions(options, engine, auth, logger);
 
         RuntimeMetrics.Register();
         WebApplication app = builder.Build();
@@ -67,6 +80,19 @@ public static class InfluxLikeServer
 
         HealthEndpoints.Map(app);
         DataEndpoints.Map(app);
+        ManagementEndpoints.Map(app);
+        V1Endpoints.Map(app);
+        app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/metrics") && live.Current.MetricsNeedAuth && live.Current.AuthEnabled, branch => branch.Use(async (ctx, next) =>
+        {
+            AuthorizationInfo? a = ctx.RequestServices.GetRequiredService<Authenticator>().Authenticate(ctx.Request, allowV1Credentials: false);
+            if (a is null)
+            {
+                await Api.Unauthorized().ExecuteAsync(ctx).ConfigureAwait(false);
+                return;
+            }
+
+            await next(ctx).ConfigureAwait(false);
+        }));
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapFallback((HttpContext ctx) => Results.Json(
@@ -76,6 +102,7 @@ public static class InfluxLikeServer
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            _ = app.Services.GetRequiredService<ConfigReloader>();
             app.Services.GetRequiredService<Readiness>().MarkReady();
             logger.Information("InfluxLike {Version} listening on {Addresses}, data in {DataDir}", ServerVersion.Product, string.Join(", ", ListeningAddresses(app)), dataDir);
         });
@@ -86,6 +113,46 @@ public static class InfluxLikeServer
         });
         app.Lifetime.ApplicationStopped.Register(() => engine.DisposeAsync().AsTask().GetAwaiter().GetResult());
         return app;
+    }
+
+    /// <summary>
+    /// The --init-* options: on a data folder that is not set up yet, create the organisation, bucket, user
+    /// and operator token, as InfluxDB's DOCKER_INFLUXDB_INIT_* variables do; ignored once it is set up.
+    /// </summary>
+    private static void OnboardFromOptions(ServerOptions options, StorageEngine engine, AuthStore auth, Serilog.ILogger logger)
+    {
+        if (options.InitOrg is null && options.InitBucket is null && options.InitToken is null)
+        {
+            return;
+        }
+
+        if (auth.IsSetUp)
+        {
+            logger.Debug("The data folder is set up already; the --init-* options are ignored");
+            return;
+        }
+
+        if (options.InitOrg is null || options.InitBucket is null)
+        {
+            throw new ServerConfigurationException("--init-org and --init-bucket must be given together (with --init-token to choose the operator token)");
+        }
+
+        try
+        {
+            OnboardingResult r = Onboarding.Run(engine, auth, options.InitUsername ?? "admin", options.InitOrg, options.InitBucket, options.InitRetention, options.InitToken);
+            if (options.InitToken is null)
+            {
+                logger.Warning("Set up organization {Org} and bucket {Bucket}; the operator token (shown this once) is {Token}", r.Org.Name, r.Bucket.Name, r.Token);
+            }
+            else
+            {
+                logger.Information("Set up organization {Org} and bucket {Bucket} with the given operator token", r.Org.Name, r.Bucket.Name);
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw new ServerConfigurationException("--init-*: " + e.Message);
+        }
     }
 
     /// <summary>Runs until SIGTERM, Ctrl+C or <paramref name="cancellationToken"/>; returns the exit code.</summary>
@@ -100,9 +167,9 @@ public static class InfluxLikeServer
     public static IReadOnlyList<string> ListeningAddresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    private static Serilog.ILogger CreateLogger(ServerOptions options)
+    private static Serilog.ILogger CreateLogger(ServerOptions options, LoggingLevelSwitch level)
     {
-        LogEventLevel level = options.LogLevel.ToLowerInvariant() switch
+        level.MinimumLevel = options.LogLevel.ToLowerInvariant() switch
         {
             "verbose" or "trace" => LogEventLevel.Verbose,
             "debug" => LogEventLevel.Debug,
@@ -115,7 +182,7 @@ public static class InfluxLikeServer
 
         // Configured in code, not from configuration: Serilog.Settings.Configuration is not AOT-safe.
         var config = new LoggerConfiguration()
-            .MinimumLevel.Is(level)
+            .MinimumLevel.ControlledBy(level)
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Warning)
             .Enrich.FromLogContext();

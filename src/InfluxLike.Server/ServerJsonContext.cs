@@ -8,6 +8,23 @@ namespace InfluxLike.Server;
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ReadyResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(OrgDto))]
+[JsonSerializable(typeof(OrgsDto))]
+[JsonSerializable(typeof(PostOrgRequest))]
+[JsonSerializable(typeof(BucketDto))]
+[JsonSerializable(typeof(BucketsDto))]
+[JsonSerializable(typeof(PostBucketRequest))]
+[JsonSerializable(typeof(PatchBucketRequest))]
+[JsonSerializable(typeof(AuthorizationDto))]
+[JsonSerializable(typeof(AuthorizationsDto))]
+[JsonSerializable(typeof(PostAuthorizationRequest))]
+[JsonSerializable(typeof(PatchAuthorizationRequest))]
+[JsonSerializable(typeof(SetupAllowedDto))]
+[JsonSerializable(typeof(SetupRequest))]
+[JsonSerializable(typeof(SetupResponse))]
+[JsonSerializable(typeof(DeleteRequest))]
+[JsonSerializable(typeof(V1Error))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {
 }

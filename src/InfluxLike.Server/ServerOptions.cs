@@ -31,4 +31,31 @@ public sealed record ServerOptions
 
     /// <summary>Memory one query may hold in buffered tables before it is ended with an error.</summary>
     public long QueryMemoryLimit { get; init; } = 1L << 30;
+
+    /// <summary>Whether requests need a token (health, ping, ready and, unless <see cref="MetricsNeedAuth"/>, metrics never do).</summary>
+    public bool AuthEnabled { get; init; } = true;
+
+    /// <summary>Whether <c>/metrics</c> needs a token with read permission on orgs.</summary>
+    public bool MetricsNeedAuth { get; init; }
+
+    /// <summary>First-start onboarding (ignored once the data folder is set up): organisation name.</summary>
+    public string? InitOrg { get; init; }
+
+    /// <summary>First-start onboarding: bucket name.</summary>
+    public string? InitBucket { get; init; }
+
+    /// <summary>First-start onboarding: the operator token (a random one is made and logged when not given).</summary>
+    public string? InitToken { get; init; }
+
+    /// <summary>First-start onboarding: the user name (default <c>admin</c>).</summary>
+    public string? InitUsername { get; init; }
+
+    /// <summary>First-start onboarding: the bucket's retention (zero: forever).</summary>
+    public TimeSpan InitRetention { get; init; }
+
+    /// <summary>The TOML config file the settings came from, if any (watched for changes).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Rebuilds the settings from the same sources (file, environment, flags), for a reload; null when there is nothing to reload.</summary>
+    public Func<ServerOptions>? Reload { get; init; }
 }

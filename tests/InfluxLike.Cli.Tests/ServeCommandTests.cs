@@ -60,7 +60,10 @@ public class ServeCommandTests
 
     [Theory]
     [InlineData("--http-bind-address", "nowhere", "has no port")]
-    [InlineData("--log-level", "loud", "unknown log level")]
+    [InlineData("--log-level", "loud", "log-level (from flag --log-level): \"loud\" is not one of verbose, debug")]
+    [InlineData("--max-body-size", "-5", "max-body-size (from flag --max-body-size): \"-5\" is not a positive whole number")]
+    [InlineData("--query-timeout", "soon", "query-timeout (from flag --query-timeout): \"soon\" is not a duration")]
+    [InlineData("--config", "/nonexistent/influxlike.toml", "cannot read the config file /nonexistent/influxlike.toml")]
     public async Task Bad_options_fail_with_a_clear_message(string option, string value, string message)
     {
         var (exit, output) = await ServerProcess.RunToExitAsync([option, value, "--data-dir", Path.GetTempPath()], TimeSpan.FromSeconds(30));

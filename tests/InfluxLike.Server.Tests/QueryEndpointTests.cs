@@ -20,7 +20,6 @@ public sealed class QueryEndpointTests : IAsyncLifetime
         await _server.InitializeAsync();
         var engine = _server.App.Services.GetRequiredService<StorageEngine>();
         var org = engine.Catalog.GetOrCreateOrg("acme");
-        engine.Catalog.CreateBucket(org.Id, "metrics", TimeSpan.Zero);
         engine.Catalog.CreateBucket(org.Id, "other", TimeSpan.Zero);
     }
 
@@ -149,7 +148,7 @@ public sealed class QueryEndpointTests : IAsyncLifetime
     [Fact]
     public async Task Official_csharp_client_writes_and_queries_flux_tables()
     {
-        using var client = new InfluxDBClient(_server.BaseAddress.ToString().TrimEnd('/'), "any-token");
+        using var client = new InfluxDBClient(_server.BaseAddress.ToString().TrimEnd('/'), LiveServer.Token);
         var write = client.GetWriteApiAsync();
         await write.WritePointsAsync(
         [

@@ -12,7 +12,9 @@ namespace InfluxLike.Query.Storage;
 /// The query engine's view of the storage engine, through its read API only: series fields become tables
 /// (_start, _stop, _time, _value, _field, _measurement, tags; all but _time and _value in the group key).
 /// </summary>
-public sealed class EngineStorage(StorageEngine engine) : IQueryStorage
+/// <param name="engine">The storage engine.</param>
+/// <param name="canRead">Which buckets the query may read (its token's permissions); the others look absent.</param>
+public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? canRead = null) : IQueryStorage
 {
     private static readonly ColumnMeta StartMeta = new("_start", Kind.Time);
     private static readonly ColumnMeta StopMeta = new("_stop", Kind.Time);
@@ -23,15 +25,17 @@ public sealed class EngineStorage(StorageEngine engine) : IQueryStorage
     public BucketRef? FindBucket(string? orgId, string name)
     {
         var bucket = orgId is null
-            ? engine.Catalog.Buckets.FirstOrDefault(b => b.Name == name)
+            ? engine.Catalog.Buckets.FirstOrDefault(b => b.Name == name && Readable(b))
             : engine.Catalog.FindBucket(orgId, name);
-        return bucket is null ? null : Ref(bucket);
+        return bucket is null || !Readable(bucket) ? null : Ref(bucket);
     }
 
-    public BucketRef? GetBucket(string id) => engine.Catalog.GetBucket(id) is { } b ? Ref(b) : null;
+    public BucketRef? GetBucket(string id) => engine.Catalog.GetBucket(id) is { } b && Readable(b) ? Ref(b) : null;
 
     public IReadOnlyList<BucketRef> Buckets(string? orgId) =>
-        [.. engine.Catalog.Buckets.Where(b => orgId is null || b.OrgId == orgId).Select(Ref)];
+        [.. engine.Catalog.Buckets.Where(b => (orgId is null || b.OrgId == orgId) && Readable(b)).Select(Ref)];
+
+    private bool Readable(BucketInfo b) => canRead is null || canRead(b);
 
     private static BucketRef Ref(BucketInfo b) => new(b.Id, b.Name, b.OrgId, b.Retention.Ticks * 100);
 

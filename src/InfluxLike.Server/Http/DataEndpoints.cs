@@ -6,6 +6,7 @@ using InfluxLike.Query;
 using InfluxLike.Query.Csv;
 using InfluxLike.Query.Runtime;
 using InfluxLike.Query.Storage;
+using InfluxLike.Server.Security;
 using InfluxLike.Storage.Engine;
 using InfluxLike.Storage.Shards;
 using Microsoft.AspNetCore.Builder;
@@ -15,8 +16,8 @@ using Microsoft.AspNetCore.Routing;
 namespace InfluxLike.Server.Http;
 
 /// <summary>
-/// <c>POST /api/v2/write</c> and <c>POST /api/v2/query</c> in InfluxDB 2.x's shapes. Token checks arrive with the
-/// HTTP API issue: both handlers resolve the organisation and bucket first, where the permission check slots in.
+/// <c>POST /api/v2/write</c> and <c>POST /api/v2/query</c> in InfluxDB 2.x's shapes. A write needs write
+/// permission on its bucket; a query sees only the buckets its token may read.
 /// </summary>
 internal static class DataEndpoints
 {
@@ -28,81 +29,51 @@ internal static class DataEndpoints
             .WithSummary("Runs a Flux-like script; answers annotated CSV, or the plan with explain=true.");
     }
 
-    private static IResult Error(int status, string code, string message) =>
-        Results.Json(new ErrorResponse(code, message), ServerJsonContext.Default.ErrorResponse, statusCode: status);
-
-    private static OrgInfo? FindOrg(StorageEngine engine, string? org, string? orgId) =>
-        orgId is not null ? engine.Catalog.Orgs.FirstOrDefault(o => o.Id == orgId)
-        : org is not null ? engine.Catalog.Orgs.FirstOrDefault(o => o.Name == org || o.Id == org)
-        : engine.Catalog.Orgs.Count == 1 ? engine.Catalog.Orgs[0] : null;
-
-    private static async Task<IResult> WriteAsync(HttpContext ctx, StorageEngine engine, ServerOptions options)
+    private static async Task<IResult> WriteAsync(HttpContext ctx, StorageEngine engine, LiveOptions live, Authenticator authenticator)
     {
+        if (!Api.TryAuthenticate(ctx, authenticator, out var auth, out var fail))
+        {
+            return fail!;
+        }
+
         var q = ctx.Request.Query;
         string? bucketName = q["bucket"];
         string? bucketId = q["bucketID"];
-        var org = FindOrg(engine, q["org"], q["orgID"]);
+        var org = Api.FindOrg(engine.Catalog, q["org"], q["orgID"]);
         if (org is null)
         {
-            return Error(404, "not found", $"organization not found: \"{(string?)q["org"] ?? (string?)q["orgID"] ?? ""}\"");
+            return q["org"].Count == 0 && q["orgID"].Count == 0
+                ? Api.Error(400, "invalid", "name the organization with org or orgID")
+                : Api.NotFound($"organization \"{(string?)q["org"] ?? (string?)q["orgID"]}\"");
         }
 
         var bucket = bucketId is not null ? engine.Catalog.GetBucket(bucketId) : bucketName is not null ? engine.Catalog.FindBucket(org.Id, bucketName) : null;
         if (bucket is null || bucket.OrgId != org.Id)
         {
-            return Error(404, "not found", $"bucket \"{bucketName ?? bucketId}\" not found");
+            return bucketName is null && bucketId is null
+                ? Api.Error(400, "invalid", "name the bucket with bucket or bucketID")
+                : Api.NotFound($"bucket \"{bucketName ?? bucketId}\"");
+        }
+
+        if (!auth.Allows(Permission.Write, "buckets", bucket.OrgId, bucket.Id))
+        {
+            return Api.Forbidden($"write to bucket \"{bucket.Name}\"");
         }
 
         var precision = Precision.Nanoseconds;
-        if (q["precision"] is { Count: > 0 } p && !PrecisionExtensions.TryParse(p.ToString(), out precision))
+        if (q["precision"] is { Count: > 0 } p && (!PrecisionExtensions.TryParse(p.ToString(), out precision) || precision > Precision.Seconds))
         {
-            return Error(400, "invalid", $"invalid precision \"{p}\": use ns, us, ms or s");
+            return Api.Error(400, "invalid", $"invalid precision \"{p}\": use ns, us, ms or s");
         }
 
-        byte[] body;
-        try
+        bool acceptPartial = q["accept_partial"] is not { Count: > 0 } ap || !ap.ToString().Equals("false", StringComparison.OrdinalIgnoreCase);
+        IngestOutcome outcome = await LineProtocolIngest.WriteAsync(ctx.Request, engine, bucket, precision, live.Current.MaxBodySize, acceptPartial).ConfigureAwait(false);
+        if (outcome.RetryAfterSeconds > 0)
         {
-            body = await ReadBodyAsync(ctx.Request, options.MaxBodySize, ctx.RequestAborted).ConfigureAwait(false);
-        }
-        catch (InvalidDataException e)
-        {
-            return Error(400, "invalid", "the body is not valid gzip: " + e.Message);
-        }
-        catch (BodyTooLargeException)
-        {
-            return Error(413, "request too large", $"the request body is larger than the limit of {options.MaxBodySize} bytes");
+            ctx.Response.Headers.RetryAfter = outcome.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        WriteResult result;
-        try
-        {
-            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
-            result = await engine.WriteLineProtocolAsync(bucket, body, precision, now).ConfigureAwait(false);
-        }
-        catch (ShardBusyException e)
-        {
-            ctx.Response.Headers.RetryAfter = "1";
-            return Error(503, "unavailable", e.Message);
-        }
-
-        if (result.LineErrors.Count > 0)
-        {
-            var message = new StringBuilder("unable to parse the line protocol: ");
-            message.AppendJoin("; ", result.LineErrors.Take(100).Select(e => e.ToString()));
-            if (result.LineErrors.Count > 100)
-            {
-                message.Append($"; and {result.LineErrors.Count - 100} more");
-            }
-
-            return Error(400, "invalid", message.ToString());
-        }
-
-        if (result.Rejected.Count > 0)
-        {
-            return Error(422, "unprocessable entity", $"partial write: {string.Join("; ", result.Rejected.Take(20))} dropped={result.Rejected.Count}");
-        }
-
-        return Results.NoContent();
+        return outcome.Status == 204 ? Results.NoContent() : Api.Error(outcome.Status, outcome.Code, outcome.Message);
     }
 
     private sealed class BodyTooLargeException : Exception;
@@ -132,9 +103,17 @@ internal static class DataEndpoints
         return buffer.ToArray();
     }
 
-    private static async Task QueryAsync(HttpContext ctx, StorageEngine engine, ServerOptions options, QueryGate gate)
+    private static async Task QueryAsync(HttpContext ctx, StorageEngine engine, LiveOptions live, QueryGate gate, Authenticator authenticator)
     {
         var request = ctx.Request;
+        ServerOptions options = live.Current;
+        AuthorizationInfo? auth = authenticator.Authenticate(request, allowV1Credentials: false);
+        if (auth is null)
+        {
+            await WriteErrorAsync(ctx, 401, "unauthorized", "unauthorized access: send a valid token as \"Authorization: Token <token>\"").ConfigureAwait(false);
+            return;
+        }
+
         string text;
         try
         {
@@ -179,10 +158,16 @@ internal static class DataEndpoints
             return;
         }
 
-        var org = FindOrg(engine, request.Query["org"], request.Query["orgID"]);
+        var org = Api.FindOrg(engine.Catalog, request.Query["org"], request.Query["orgID"]);
         if (org is null && (request.Query["org"].Count > 0 || request.Query["orgID"].Count > 0))
         {
             await WriteErrorAsync(ctx, 404, "not found", $"organization not found: \"{request.Query["org"]}{request.Query["orgID"]}\"").ConfigureAwait(false);
+            return;
+        }
+
+        if (org is not null && auth.OrgId != org.Id && !auth.Allows(Permission.Read, "orgs", org.Id, org.Id) && !auth.Allows(Permission.Read, "buckets", org.Id))
+        {
+            await WriteErrorAsync(ctx, 403, "forbidden", $"insufficient permissions to query organization \"{org.Name}\"").ConfigureAwait(false);
             return;
         }
 
@@ -200,7 +185,7 @@ internal static class DataEndpoints
             var context = new QueryContext
             {
                 Now = now ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000,
-                Storage = new EngineStorage(engine),
+                Storage = new EngineStorage(engine, b => auth.Allows(Permission.Read, "buckets", b.OrgId, b.Id)),
                 OrgId = org?.Id,
                 CancellationToken = timeout.Token,
                 Memory = new MemoryTracker(options.QueryMemoryLimit),
@@ -338,13 +323,13 @@ internal static class DataEndpoints
 }
 
 /// <summary>Bounds the number of queries running at once.</summary>
-internal sealed class QueryGate(ServerOptions options)
+internal sealed class QueryGate(LiveOptions options)
 {
     private int _running;
 
     public bool TryEnter()
     {
-        if (Interlocked.Increment(ref _running) > options.MaxConcurrentQueries)
+        if (Interlocked.Increment(ref _running) > options.Current.MaxConcurrentQueries)
         {
             Interlocked.Decrement(ref _running);
             return false;

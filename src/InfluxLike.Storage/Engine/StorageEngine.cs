@@ -16,6 +16,9 @@ public sealed record EngineOptions
     public long MaxSeriesPerBucket { get; init; }
 }
 
+/// <summary>The bucket is not (or no longer) in the catalog.</summary>
+public sealed class BucketNotFoundException(string name) : Exception($"bucket \"{name}\" not found");
+
 /// <summary>What a write stored and what it refused, line by line and value by value.</summary>
 public sealed record WriteResult(int LinesWritten, int ValuesWritten, IReadOnlyList<LineProtocolError> LineErrors, IReadOnlyList<string> Rejected)
 {
@@ -42,18 +45,78 @@ public sealed class StorageEngine : IAsyncDisposable
 
     public Catalog Catalog { get; }
 
-    public static StorageEngine Open(string dataDir, EngineOptions? options = null) =>
-        new(Path.GetFullPath(dataDir), options ?? new EngineOptions(), Catalog.Open(dataDir));
+    public static StorageEngine Open(string dataDir, EngineOptions? options = null)
+    {
+        var catalog = Catalog.Open(dataDir);
+        string full = Path.GetFullPath(dataDir);
+
+        // A bucket dropped just before a crash may leave its folder behind: the catalog is the truth.
+        string buckets = Path.Combine(full, "buckets");
+        if (Directory.Exists(buckets))
+        {
+            var known = catalog.Buckets.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (string d in Directory.GetDirectories(buckets))
+            {
+                if (!known.Contains(Path.GetFileName(d)))
+                {
+                    Directory.Delete(d, recursive: true);
+                }
+            }
+        }
+
+        return new(full, options ?? new EngineOptions(), catalog);
+    }
+
+    /// <summary>
+    /// Deletes a bucket: first from the catalog (durably, so it is gone even if the process dies next), then
+    /// its files. Returns false when there is no such bucket.
+    /// </summary>
+    public async Task<bool> DropBucketAsync(string bucketId)
+    {
+        if (!Catalog.DeleteBucket(bucketId))
+        {
+            return false;
+        }
+
+        BucketStore? store;
+        lock (_openLock)
+        {
+            _buckets.TryRemove(bucketId, out store);
+        }
+
+        if (store is not null)
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+        }
+
+        string directory = Path.Combine(_dataDir, "buckets", bucketId);
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// Writes a line-protocol body. Good lines are stored even when others are bad; every bad line and
     /// every rejected value is reported. Completes once everything stored is durable.
     /// </summary>
-    public async Task<WriteResult> WriteLineProtocolAsync(BucketInfo bucket, ReadOnlyMemory<byte> body, Precision precision, long defaultTimeNs)
+    public async Task<WriteResult> WriteLineProtocolAsync(BucketInfo bucket, ReadOnlyMemory<byte> body, Precision precision, long defaultTimeNs) =>
+        (await WriteLineProtocolAsync(bucket, body, precision, defaultTimeNs, final: true, firstLine: 1).ConfigureAwait(false)).Result;
+
+    /// <summary>
+    /// Writes the complete lines of a piece of a body that is still arriving: unless <paramref name="final"/>,
+    /// the last entry of <paramref name="body"/> may be cut short, so it is left unread and
+    /// <c>Consumed</c> tells where it starts (the caller keeps those bytes and adds the next piece).
+    /// Line numbers in errors count from <paramref name="firstLine"/>.
+    /// </summary>
+    public async Task<(WriteResult Result, int Consumed)> WriteLineProtocolAsync(
+        BucketInfo bucket, ReadOnlyMemory<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine)
     {
         BucketStore store = GetStore(bucket);
         var rejected = new List<string>();
-        var (byShard, errors, lines, createdSeries) = Parse(store, body.Span, precision, defaultTimeNs, rejected);
+        var (byShard, errors, lines, createdSeries, consumed) = Parse(store, body.Span, precision, defaultTimeNs, final, firstLine, rejected);
         if (createdSeries)
         {
             store.Index.Flush(); // series keys durable before the points that name them are acknowledged
@@ -67,7 +130,7 @@ public sealed class StorageEngine : IAsyncDisposable
             rejected.AddRange(r.Rejected.Select(x => x.Reason));
         }
 
-        return new WriteResult(lines, values, errors, rejected);
+        return (new WriteResult(lines, values, errors, rejected), consumed);
     }
 
     /// <summary>A key's points in [min, max] across the bucket's shards, in time order.</summary>
@@ -141,23 +204,36 @@ public sealed class StorageEngine : IAsyncDisposable
         _buckets.Clear();
     }
 
-    private static (Dictionary<long, List<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries) Parse(
-        BucketStore store, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, List<string> rejected)
+    private static (Dictionary<long, List<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries, int Consumed) Parse(
+        BucketStore store, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine, List<string> rejected)
     {
+        int consumed = body.Length;
         var byShard = new Dictionary<long, List<PointValue>>();
         var errors = new List<LineProtocolError>();
         int lines = 0;
         bool created = false;
         long window = (long)store.Bucket.ShardGroupDuration.TotalNanoseconds;
-        var reader = new LineProtocolReader(body, new LineProtocolReaderOptions { Precision = precision, DefaultTimestamp = defaultTimeNs });
+        var reader = new LineProtocolReader(body, new LineProtocolReaderOptions { Precision = precision, DefaultTimestamp = defaultTimeNs, FirstLineNumber = firstLine });
         using var key = new ByteWriter(256);
         Span<byte> scratch = stackalloc byte[256];
         var fields = new Interner();
         var seenFields = new HashSet<(byte[], byte[])>();
         try
         {
-            while (reader.Read())
+            while (true)
             {
+                int entryStart = reader.BytesConsumed;
+                if (!reader.Read())
+                {
+                    break;
+                }
+
+                if (!final && reader.BytesConsumed >= body.Length)
+                {
+                    consumed = entryStart; // may be cut short: left for the next piece
+                    break;
+                }
+
                 if (reader.Error is { } error)
                 {
                     errors.Add(error);
@@ -212,7 +288,7 @@ public sealed class StorageEngine : IAsyncDisposable
             reader.Dispose();
         }
 
-        return (byShard, errors, lines, created);
+        return (byShard, errors, lines, created, consumed);
     }
 
     /// <summary>One array per distinct byte string within a batch: field keys repeat on every line.</summary>
@@ -243,6 +319,11 @@ public sealed class StorageEngine : IAsyncDisposable
 
         lock (_openLock)
         {
+            if (Catalog.GetBucket(bucket.Id) is null)
+            {
+                throw new BucketNotFoundException(bucket.Name);
+            }
+
             return _buckets.GetOrAdd(bucket.Id, _ => BucketStore.Open(Path.Combine(_dataDir, "buckets", bucket.Id), bucket, _options));
         }
     }

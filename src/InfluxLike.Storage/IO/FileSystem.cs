@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace InfluxLike.Storage.IO;
 
 /// <summary>Durability helpers the BCL lacks: fsync of a directory after a rename into it.</summary>
-internal static partial class FileSystem
+public static partial class FileSystem
 {
     private const int ORdOnly = 0;
     private const int ODirectory = 0x10000; // Linux
@@ -43,6 +43,22 @@ internal static partial class FileSystem
     {
         File.Move(from, to, overwrite: true);
         SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(to))!);
+    }
+
+    /// <summary>
+    /// Replaces the file at <paramref name="path"/> with <paramref name="bytes"/> so that after a crash it holds
+    /// either the old or the new content, never a mix: write a temporary file, fsync it, rename, fsync the folder.
+    /// </summary>
+    public static void WriteAllBytesDurably(string path, ReadOnlySpan<byte> bytes)
+    {
+        string temp = path + ".tmp";
+        using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            f.Write(bytes);
+            f.Flush(flushToDisk: true);
+        }
+
+        ReplaceDurably(temp, path);
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using InfluxLike.Server.Security;
+using InfluxLike.Storage.Engine;
+using Microsoft.AspNetCore.Http;
+
+namespace InfluxLike.Server.Http;
+
+/// <summary>Helpers every v2 endpoint shares: error bodies, authentication, JSON request bodies, DTO mapping.</summary>
+internal static class Api
+{
+    public static IResult Error(int status, string code, string message) =>
+        Results.Json(new ErrorResponse(code, message), ServerJsonContext.Default.ErrorResponse, statusCode: status);
+
+    public static IResult Unauthorized() => Error(401, "unauthorized", "unauthorized access: send a valid token as \"Authorization: Token <token>\"");
+
+    public static IResult Forbidden(string what) => Error(403, "forbidden", "insufficient permissions to " + what);
+
+    public static IResult NotFound(string what) => Error(404, "not found", what + " not found");
+
+    /// <summary>The request's authorization, or the 401 to answer.</summary>
+    public static bool TryAuthenticate(HttpContext ctx, Authenticator authenticator, out AuthorizationInfo auth, out IResult? failure)
+    {
+        AuthorizationInfo? found = authenticator.Authenticate(ctx.Request, allowV1Credentials: false);
+        auth = found!;
+        failure = found is null ? Unauthorized() : null;
+        return found is not null;
+    }
+
+    /// <summary>Reads a JSON body; a malformed one gives the 400 to answer.</summary>
+    public static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> info)
+        where T : class
+    {
+        try
+        {
+            T? value = await JsonSerializer.DeserializeAsync(request.Body, info, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return value is null ? (null, Error(400, "invalid", "the request body must be a JSON object")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Error(400, "invalid", $"the request body is not valid JSON: {e.Message}"));
+        }
+    }
+
+    public static OrgDto ToDto(OrgInfo o) =>
+        new(o.Id, o.Name, o.Description, "active", o.CreatedAt, o.UpdatedAt, new Links("/api/v2/orgs/" + o.Id));
+
+    public static BucketDto ToDto(BucketInfo b) => new(
+        b.Id,
+        b.OrgId,
+        "user",
+        b.Name,
+        b.Description,
+        [new RetentionRuleDto("expire", (long)b.Retention.TotalSeconds, (long)b.ShardGroupDuration.TotalSeconds)],
+        b.CreatedAt,
+        b.UpdatedAt,
+        new Links("/api/v2/buckets/" + b.Id),
+        []);
+
+    public static AuthorizationDto ToDto(AuthorizationInfo a, string? token, Catalog catalog) => new(
+        a.Id,
+        token,
+        a.Status,
+        a.Description,
+        a.OrgId,
+        catalog.GetOrg(a.OrgId)?.Name,
+        a.UserId,
+        a.Permissions,
+        a.CreatedAt,
+        a.UpdatedAt,
+        new Links("/api/v2/authorizations/" + a.Id));
+
+    /// <summary>The organisation named by <c>org</c> (name or id) or <c>orgID</c>, or the only one when neither is given.</summary>
+    public static OrgInfo? FindOrg(Catalog catalog, string? org, string? orgId) =>
+        orgId is not null ? catalog.GetOrg(orgId)
+        : org is not null ? catalog.FindOrg(org) ?? catalog.GetOrg(org)
+        : catalog.Orgs.Count == 1 ? catalog.Orgs[0] : null;
+}

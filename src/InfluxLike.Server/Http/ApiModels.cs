@@ -1,0 +1,120 @@
+using System.Text.Json.Serialization;
+using InfluxLike.Server.Security;
+
+namespace InfluxLike.Server.Http;
+
+// InfluxDB 2.x's JSON shapes for organisations, buckets, authorizations and setup (the official clients
+// read these). Property names are spelled as InfluxDB spells them (orgID, not orgId).
+
+internal sealed record Links(
+    [property: JsonPropertyName("self")] string Self);
+
+internal sealed record OrgDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description")] string? Description,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt,
+    [property: JsonPropertyName("links")] Links Links);
+
+internal sealed record OrgsDto(
+    [property: JsonPropertyName("links")] Links Links,
+    [property: JsonPropertyName("orgs")] OrgDto[] Orgs);
+
+internal sealed record PostOrgRequest(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("description")] string? Description);
+
+internal sealed record RetentionRuleDto(
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("everySeconds")] long EverySeconds,
+    [property: JsonPropertyName("shardGroupDurationSeconds")] long? ShardGroupDurationSeconds);
+
+internal sealed record BucketDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("orgID")] string OrgId,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description")] string? Description,
+    [property: JsonPropertyName("retentionRules")] RetentionRuleDto[] RetentionRules,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt,
+    [property: JsonPropertyName("links")] Links Links,
+    [property: JsonPropertyName("labels")] string[] Labels);
+
+internal sealed record BucketsDto(
+    [property: JsonPropertyName("links")] Links Links,
+    [property: JsonPropertyName("buckets")] BucketDto[] Buckets);
+
+internal sealed record PostBucketRequest(
+    [property: JsonPropertyName("orgID")] string? OrgId,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("description")] string? Description,
+    [property: JsonPropertyName("retentionRules")] RetentionRuleDto[]? RetentionRules);
+
+internal sealed record PatchBucketRequest(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("description")] string? Description,
+    [property: JsonPropertyName("retentionRules")] RetentionRuleDto[]? RetentionRules);
+
+internal sealed record AuthorizationDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Token,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("description")] string Description,
+    [property: JsonPropertyName("orgID")] string OrgId,
+    [property: JsonPropertyName("org")] string? Org,
+    [property: JsonPropertyName("userID"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UserId,
+    [property: JsonPropertyName("permissions")] Permission[] Permissions,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt,
+    [property: JsonPropertyName("links")] Links Links);
+
+internal sealed record AuthorizationsDto(
+    [property: JsonPropertyName("links")] Links Links,
+    [property: JsonPropertyName("authorizations")] AuthorizationDto[] Authorizations);
+
+internal sealed record PostAuthorizationRequest(
+    [property: JsonPropertyName("orgID")] string? OrgId,
+    [property: JsonPropertyName("description")] string? Description,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("userID")] string? UserId,
+    [property: JsonPropertyName("permissions")] Permission[]? Permissions);
+
+internal sealed record PatchAuthorizationRequest(
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("description")] string? Description);
+
+internal sealed record UserDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("links")] Links Links);
+
+internal sealed record SetupAllowedDto(
+    [property: JsonPropertyName("allowed")] bool Allowed);
+
+internal sealed record SetupRequest(
+    [property: JsonPropertyName("username")] string? Username,
+    [property: JsonPropertyName("password")] string? Password,
+    [property: JsonPropertyName("org")] string? Org,
+    [property: JsonPropertyName("bucket")] string? Bucket,
+    [property: JsonPropertyName("retentionPeriodSeconds")] long? RetentionPeriodSeconds,
+    [property: JsonPropertyName("retentionPeriodHrs")] long? RetentionPeriodHrs,
+    [property: JsonPropertyName("token")] string? Token);
+
+internal sealed record SetupResponse(
+    [property: JsonPropertyName("user")] UserDto User,
+    [property: JsonPropertyName("org")] OrgDto Org,
+    [property: JsonPropertyName("bucket")] BucketDto Bucket,
+    [property: JsonPropertyName("auth")] AuthorizationDto Auth);
+
+internal sealed record DeleteRequest(
+    [property: JsonPropertyName("start")] string? Start,
+    [property: JsonPropertyName("stop")] string? Stop,
+    [property: JsonPropertyName("predicate")] string? Predicate);
+
+/// <summary>InfluxDB 1.x's error body, which Telegraf's v1 output reads: <c>{"error": "..."}</c>.</summary>
+internal sealed record V1Error(
+    [property: JsonPropertyName("error")] string Error);
