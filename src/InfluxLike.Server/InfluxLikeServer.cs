@@ -52,6 +52,7 @@ public static class InfluxLikeServer
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         builder.Services.AddSerilog(logger, dispose: true);
+        builder.Services.AddSingleton(logger);
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
         builder.Services.AddSingleton(options);
@@ -60,14 +61,20 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(sp => new ConfigReloader(live, logger, levelSwitch));
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<QueryGate>();
-        var engine = Storage.Engine.StorageEngine.Open(Path.Combine(dataDir, "engine"));
+        var engine = StorageEngine.Open(Path.Combine(dataDir, "engine"), new EngineOptions
+        {
+            Shard = new Storage.Shards.ShardOptions { CacheMaxBytes = options.CacheMaxMemorySize, SnapshotThresholdBytes = options.CacheSnapshotMemorySize },
+        });
         builder.Services.AddSingleton(engine);
         var auth = AuthStore.Open(dataDir);
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<Authenticator>();
+        builder.Services.AddHostedService<EngineMaintenance>();
         OnboardFromOptions(options, engine, auth, logger);
 
         RuntimeMetrics.Register();
+        StorageMeterBridge.Start();
+        EngineMetrics.Register(engine);
         WebApplication app = builder.Build();
         app.UseSerilogRequestLogging(o =>
         {
@@ -111,7 +118,11 @@ public static class InfluxLikeServer
             app.Services.GetRequiredService<Readiness>().MarkNotReady();
             logger.Information("Shutting down");
         });
-        app.Lifetime.ApplicationStopped.Register(() => engine.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            EngineMetrics.Unregister(engine);
+            engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        });
         return app;
     }
 

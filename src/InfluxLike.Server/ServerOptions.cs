@@ -48,7 +48,7 @@ public sealed record ServerOptions
     public string? InitToken { get; init; }
 
     /// <summary>First-start onboarding: the user name (default <c>admin</c>).</summary>
-    public string? InitUsername { get; init; }
+    public string InitUsername { get; init; } = "admin";
 
     /// <summary>First-start onboarding: the bucket's retention (zero: forever).</summary>
     public TimeSpan InitRetention { get; init; }
@@ -58,4 +58,13 @@ public sealed record ServerOptions
 
     /// <summary>Rebuilds the settings from the same sources (file, environment, flags), for a reload; null when there is nothing to reload.</summary>
     public Func<ServerOptions>? Reload { get; init; }
+
+    /// <summary>Hard limit of a shard's cache in bytes; past it writes answer 503 with Retry-After until a snapshot frees room (InfluxDB's cache-max-memory-size).</summary>
+    public long CacheMaxMemorySize { get; init; } = 1L << 30;
+
+    /// <summary>A shard cache past this many bytes is written to a TSM file (InfluxDB's cache-snapshot-memory-size).</summary>
+    public long CacheSnapshotMemorySize { get; init; } = 25L << 20;
+
+    /// <summary>A shard cache with no write for this long is written to a TSM file (InfluxDB's cache-snapshot-write-cold-duration).</summary>
+    public TimeSpan CacheSnapshotWriteColdDuration { get; init; } = TimeSpan.FromMinutes(10);
 }

@@ -166,4 +166,22 @@ public sealed class QueryEndpointTests : IAsyncLifetime
         Assert.Contains(tables[0].Columns, c => c.Label == "_value" && c.DataType == "double");
         Assert.Contains(tables[0].Columns, c => c.Label == "city" && c.Group);
     }
+
+    [Fact]
+    public async Task A_result_larger_than_the_response_buffer_streams_whole()
+    {
+        var lines = new StringBuilder();
+        for (int i = 0; i < 5000; i++)
+        {
+            lines.Append(System.Globalization.CultureInfo.InvariantCulture, $"big,host=h{i % 2} v={i}i,w={i * 0.25} {1_700_000_000 + i}\n");
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await WriteAsync(lines.ToString())).StatusCode);
+        var response = await FluxAsync("from(bucket: \"metrics\") |> range(start: 2023-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == \"big\")");
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(body.Length > 256 * 1024, $"{body.Length} bytes");
+        var tables = AnnotatedCsvReader.Read(body);
+        Assert.Equal(4, tables.Count);
+        Assert.Equal(10_000, tables.Sum(t => t.Table.Rows));
+    }
 }

@@ -143,3 +143,44 @@ public sealed class WriteEndpointTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await _server.Client.PostAsync("/api/v2/write?org=nope&bucket=metrics", new StringContent("m f=1 1"))).StatusCode);
     }
 }
+
+/// <summary>The engine's and the API's figures on /metrics.</summary>
+public sealed class EngineMetricsTests : IAsyncLifetime
+{
+    private readonly LiveServer _server = new();
+
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    private static double Value(string text, string series)
+    {
+        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        Assert.True(line is not null, $"{series} is not in /metrics");
+        return double.Parse(line![(series.Length + 1)..], CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task Writes_queries_and_storage_state_are_counted()
+    {
+        string before = await _server.Client.GetStringAsync("/metrics");
+        double valuesBefore = Value(before, "influxlike_storage_values_written_total");
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Client.PostAsync("/api/v2/write?org=acme&bucket=metrics&precision=s", new StringContent("m,host=a f=1,g=2 1700000000\nm,host=b f=3 1700000000\n"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.Client.PostAsync("/api/v2/write?org=acme&bucket=metrics&precision=s", new StringContent("m f= 1\n"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Client.PostAsync("/api/v2/query?org=acme", new StringContent("from(bucket: \"metrics\") |> range(start: 0)", Encoding.UTF8, "application/vnd.flux"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.Client.PostAsync("/api/v2/query?org=acme", new StringContent("nosuch()", Encoding.UTF8, "application/vnd.flux"))).StatusCode);
+
+        string text = await _server.Client.GetStringAsync("/metrics");
+        Assert.Equal(3, Value(text, "influxlike_storage_values_written_total") - valuesBefore);
+        Assert.True(Value(text, "influxlike_storage_write_errors_total{kind=\"parse\"}") >= 1);
+        Assert.True(Value(text, "influxlike_storage_wal_write_bytes_total") > 0);
+        Assert.True(Value(text, "influxlike_storage_wal_fsync_duration_seconds_count") >= 1);
+        Assert.Equal(2, Value(text, "influxlike_storage_series{bucket=\"metrics\"}"));
+        Assert.True(Value(text, "influxlike_storage_cache_bytes{bucket=\"metrics\"}") > 0);
+        Assert.Equal(1, Value(text, "influxlike_storage_shards{bucket=\"metrics\"}"));
+        Assert.True(Value(text, "influxlike_query_requests_total{result=\"ok\"}") >= 1);
+        Assert.True(Value(text, "influxlike_query_requests_total{result=\"error\"}") >= 1);
+        Assert.True(Value(text, "influxlike_query_duration_seconds_count") >= 2);
+        Assert.True(Value(text, "influxlike_write_requests_total{status=\"400\"}") >= 1);
+    }
+}

@@ -101,6 +101,8 @@ public sealed class ConfigReloader : IDisposable
                 HttpBindAddress = old.HttpBindAddress,
                 DataDir = old.DataDir,
                 LogFormat = old.LogFormat,
+                CacheMaxMemorySize = old.CacheMaxMemorySize,
+                CacheSnapshotMemorySize = old.CacheSnapshotMemorySize,
                 InitOrg = old.InitOrg,
                 InitBucket = old.InitBucket,
                 InitToken = old.InitToken,

@@ -6,6 +6,7 @@ using InfluxLike.Query;
 using InfluxLike.Query.Csv;
 using InfluxLike.Query.Runtime;
 using InfluxLike.Query.Storage;
+using InfluxLike.Server.Metrics;
 using InfluxLike.Server.Security;
 using InfluxLike.Storage.Engine;
 using InfluxLike.Storage.Shards;
@@ -68,6 +69,7 @@ internal static class DataEndpoints
 
         bool acceptPartial = q["accept_partial"] is not { Count: > 0 } ap || !ap.ToString().Equals("false", StringComparison.OrdinalIgnoreCase);
         IngestOutcome outcome = await LineProtocolIngest.WriteAsync(ctx.Request, engine, bucket, precision, live.Current.MaxBodySize, acceptPartial).ConfigureAwait(false);
+        Metrics.EngineMetrics.WriteRequests.WithLabels(outcome.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         if (outcome.RetryAfterSeconds > 0)
         {
             ctx.Response.Headers.RetryAfter = outcome.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -173,6 +175,7 @@ internal static class DataEndpoints
 
         if (!gate.TryEnter())
         {
+            EngineMetrics.QueryRequests.WithLabels("rejected").Inc();
             ctx.Response.Headers.RetryAfter = "1";
             await WriteErrorAsync(ctx, 429, "too many requests", $"more than {options.MaxConcurrentQueries} queries are running; retry shortly").ConfigureAwait(false);
             return;
@@ -180,6 +183,8 @@ internal static class DataEndpoints
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         timeout.CancelAfter(options.QueryTimeout);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        string outcome = "error";
         try
         {
             var context = new QueryContext
@@ -206,21 +211,25 @@ internal static class DataEndpoints
             {
                 ctx.Response.ContentType = "text/plain; charset=utf-8";
                 await ctx.Response.WriteAsync(prepared.Explain(), ctx.RequestAborted).ConfigureAwait(false);
+                outcome = "ok";
                 return;
             }
 
-            await StreamCsvAsync(ctx, prepared, dialect, timeout.Token).ConfigureAwait(false);
+            outcome = await StreamCsvAsync(ctx, prepared, dialect, timeout.Token).ConfigureAwait(false);
         }
         finally
         {
             gate.Exit();
+            EngineMetrics.QueryRequests.WithLabels(outcome).Inc();
+            EngineMetrics.QueryDuration.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 
     // Tables are pulled and written one at a time; an error before the first byte becomes an HTTP error,
     // a later one an in-band error table (the response has started).
-    private static async Task StreamCsvAsync(HttpContext ctx, PreparedQuery prepared, CsvDialect dialect, CancellationToken cancellationToken)
+    private static async Task<string> StreamCsvAsync(HttpContext ctx, PreparedQuery prepared, CsvDialect dialect, CancellationToken cancellationToken)
     {
+        string outcome = "ok";
         using var enumerator = prepared.Execute().GetEnumerator();
         bool hasFirst;
         try
@@ -230,15 +239,24 @@ internal static class DataEndpoints
         catch (QueryException qe)
         {
             await WriteErrorAsync(ctx, qe.Kind switch { QueryErrorKind.NotFound => 404, QueryErrorKind.ResourceExhausted => 413, _ => 400 }, "invalid", qe.Describe()).ConfigureAwait(false);
-            return;
+            return "error";
         }
         catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
         {
             await WriteErrorAsync(ctx, 504, "timeout", "the query took longer than the query timeout").ConfigureAwait(false);
-            return;
+            return "timeout";
         }
 
         ctx.Response.ContentType = "text/csv; charset=utf-8";
+
+        // The CSV writer writes whole tables synchronously; its 64 KiB buffer spills into the response as it
+        // fills, so a large table streams with bounded memory. Blocking a thread for that is bounded too: at
+        // most --max-concurrent-queries queries run at once.
+        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
+        {
+            bodyControl.AllowSynchronousIO = true;
+        }
+
         var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 65536);
         await using (writer.ConfigureAwait(false))
         {
@@ -262,15 +280,19 @@ internal static class DataEndpoints
             catch (QueryException qe)
             {
                 csv.WriteError(qe.Describe());
+                outcome = "error";
             }
             catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
             {
                 csv.WriteError("the query took longer than the query timeout");
+                outcome = "timeout";
             }
 
             csv.Finish();
             await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
+
+        return outcome;
     }
 
     private static Task WriteErrorAsync(HttpContext ctx, int status, string code, string message)

@@ -77,6 +77,7 @@ internal static partial class V1Endpoints
         }
 
         IngestOutcome outcome = await LineProtocolIngest.WriteAsync(ctx.Request, engine, bucket, precision, live.Current.MaxBodySize, acceptPartial: true).ConfigureAwait(false);
+        Metrics.EngineMetrics.WriteRequests.WithLabels(outcome.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         if (outcome.RetryAfterSeconds > 0)
         {
             ctx.Response.Headers.RetryAfter = outcome.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);

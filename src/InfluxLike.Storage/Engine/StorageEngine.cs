@@ -19,6 +19,9 @@ public sealed record EngineOptions
 /// <summary>The bucket is not (or no longer) in the catalog.</summary>
 public sealed class BucketNotFoundException(string name) : Exception($"bucket \"{name}\" not found");
 
+/// <summary>One bucket's state: series, shards, bytes in caches, TSM files.</summary>
+public sealed record BucketStatistics(string BucketId, string BucketName, long Series, int Shards, long CacheBytes, int TsmFiles);
+
 /// <summary>What a write stored and what it refused, line by line and value by value.</summary>
 public sealed record WriteResult(int LinesWritten, int ValuesWritten, IReadOnlyList<LineProtocolError> LineErrors, IReadOnlyList<string> Rejected)
 {
@@ -122,13 +125,40 @@ public sealed class StorageEngine : IAsyncDisposable
             store.Index.Flush(); // series keys durable before the points that name them are acknowledged
         }
 
+        StorageMetrics.BytesWritten.Add(consumed);
+        if (errors.Count > 0)
+        {
+            StorageMetrics.WriteErrors.Add(errors.Count, new KeyValuePair<string, object?>("kind", "parse"));
+        }
+
+        if (rejected.Count > 0)
+        {
+            StorageMetrics.WriteErrors.Add(rejected.Count, new KeyValuePair<string, object?>("kind", "series_limit"));
+        }
+
         int values = 0;
         foreach (var (start, points) in byShard)
         {
-            ShardWriteResult r = await store.GetShard(start).WriteAsync(points).ConfigureAwait(false);
+            ShardWriteResult r;
+            try
+            {
+                r = await store.GetShard(start).WriteAsync(points).ConfigureAwait(false);
+            }
+            catch (ShardBusyException)
+            {
+                StorageMetrics.WriteErrors.Add(points.Count, new KeyValuePair<string, object?>("kind", "busy"));
+                throw;
+            }
+
             values += r.Written;
             rejected.AddRange(r.Rejected.Select(x => x.Reason));
+            if (r.Rejected.Count > 0)
+            {
+                StorageMetrics.WriteErrors.Add(r.Rejected.Count, new KeyValuePair<string, object?>("kind", "type_conflict"));
+            }
         }
+
+        StorageMetrics.ValuesWritten.Add(values);
 
         return (new WriteResult(lines, values, errors, rejected), consumed);
     }
@@ -158,6 +188,16 @@ public sealed class StorageEngine : IAsyncDisposable
     }
 
     public SeriesIndex GetIndex(BucketInfo bucket) => GetStore(bucket).Index;
+
+    /// <summary>State of every bucket opened since start-up (for metrics and status pages).</summary>
+    public IReadOnlyList<BucketStatistics> Statistics() =>
+        [.. _buckets.Values.Select(b => new BucketStatistics(
+            b.Bucket.Id,
+            b.Bucket.Name,
+            b.Index.SeriesCount,
+            b.Shards.Count,
+            b.Shards.Values.Sum(s => s.CacheBytes),
+            b.Shards.Values.Sum(s => s.FileCount)))];
 
     /// <summary>Writes every shard's cache to TSM files.</summary>
     public async Task SnapshotAllAsync()

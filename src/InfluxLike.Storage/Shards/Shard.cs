@@ -234,6 +234,7 @@ public sealed class Shard : IAsyncDisposable
 
             if (_pendingSnapshot.Entries.Count > 0)
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 long generation = Interlocked.Increment(ref _generation);
                 string path = Path.Combine(_directory, generation.ToString("D9", CultureInfo.InvariantCulture) + TsmFormat.Extension);
                 using (var writer = new TsmWriter(path, _options.MaxPointsPerBlock))
@@ -243,6 +244,8 @@ public sealed class Shard : IAsyncDisposable
                 }
 
                 _files = [.. _files, TsmReader.Open(path)];
+                StorageMetrics.RecordSince(StorageMetrics.SnapshotSeconds, started);
+                StorageMetrics.SnapshotBytes.Add(new FileInfo(path).Length);
             }
 
             // Readers see the file before the cache lets go of the same points.

@@ -345,6 +345,7 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
                 }
 
                 _segment.Write(p.Entry);
+                StorageMetrics.WalBytes.Add(p.Entry.Length);
                 done.Add(p);
                 if (_segment.Length >= _options.SegmentSizeBytes)
                 {
@@ -395,7 +396,9 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
 
     private void Sync()
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         _segment.Flush(flushToDisk: true);
+        StorageMetrics.RecordSince(StorageMetrics.WalFsyncSeconds, start);
         _lastSync = Environment.TickCount64;
         _dirty = false;
     }
