@@ -64,6 +64,9 @@ public static class InfluxLikeServer
         var engine = StorageEngine.Open(Path.Combine(dataDir, "engine"), new EngineOptions
         {
             Shard = new Storage.Shards.ShardOptions { CacheMaxBytes = options.CacheMaxMemorySize, SnapshotThresholdBytes = options.CacheSnapshotMemorySize },
+            MaxLineBytes = options.MaxLineBytes,
+            MaxTagsPerPoint = options.MaxTagsPerPoint,
+            MaxFieldsPerPoint = options.MaxFieldsPerPoint,
         });
         builder.Services.AddSingleton(engine);
         var auth = AuthStore.Open(dataDir);

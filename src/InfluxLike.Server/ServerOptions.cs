@@ -67,4 +67,13 @@ public sealed record ServerOptions
 
     /// <summary>A shard cache with no write for this long is written to a TSM file (InfluxDB's cache-snapshot-write-cold-duration).</summary>
     public TimeSpan CacheSnapshotWriteColdDuration { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Longest accepted line-protocol line in bytes.</summary>
+    public int MaxLineBytes { get; init; } = 1 << 20;
+
+    /// <summary>Most tags a point may have.</summary>
+    public int MaxTagsPerPoint { get; init; } = 256;
+
+    /// <summary>Most fields a line may have.</summary>
+    public int MaxFieldsPerPoint { get; init; } = 1024;
 }

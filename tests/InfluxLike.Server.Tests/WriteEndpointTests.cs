@@ -142,6 +142,21 @@ public sealed class WriteEndpointTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, (await _server.Client.PostAsync("/api/v2/write?org=acme", new StringContent("m f=1 1"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _server.Client.PostAsync("/api/v2/write?org=nope&bucket=metrics", new StringContent("m f=1 1"))).StatusCode);
     }
+
+    [Fact]
+    public async Task Lines_over_the_tag_field_or_length_limits_are_bad_lines_naming_the_limit()
+    {
+        string manyTags = "m," + string.Join(",", Enumerable.Range(0, 300).Select(i => $"t{i:D3}=v")) + " f=1 1700000000";
+        string manyFields = "m " + string.Join(",", Enumerable.Range(0, 1100).Select(i => $"f{i}=1")) + " 1700000000";
+        string longLine = "m s=\"" + new string('x', (1 << 20) + 10) + "\" 1700000000";
+        var r = await _server.Client.PostAsync("/api/v2/write?org=acme&bucket=metrics&precision=s", new StringContent($"ok f=1 1700000000\n{manyTags}\n{manyFields}\n{longLine}\n"));
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        string message = (string)JsonNode.Parse(await r.Content.ReadAsStringAsync())!["message"]!;
+        Assert.Contains("line 2, column 1: the point has 300 tags; the limit is 256", message, StringComparison.Ordinal);
+        Assert.Contains("line 3, column 1: the line has 1100 fields; the limit is 1024", message, StringComparison.Ordinal);
+        Assert.Contains($"line 4, column 1: the line is {Encoding.UTF8.GetByteCount(longLine)} bytes long; the limit is 1048576", message, StringComparison.Ordinal);
+        Assert.Equal(1, await CountAsync());
+    }
 }
 
 /// <summary>The engine's and the API's figures on /metrics.</summary>

@@ -96,19 +96,11 @@ public sealed class ConfigReloader : IDisposable
                 }
             }
 
-            merged = next with
+            foreach (Setting s in Settings.All)
             {
-                HttpBindAddress = old.HttpBindAddress,
-                DataDir = old.DataDir,
-                LogFormat = old.LogFormat,
-                CacheMaxMemorySize = old.CacheMaxMemorySize,
-                CacheSnapshotMemorySize = old.CacheSnapshotMemorySize,
-                InitOrg = old.InitOrg,
-                InitBucket = old.InitBucket,
-                InitToken = old.InitToken,
-                InitUsername = old.InitUsername,
-                InitRetention = old.InitRetention,
-            };
+                merged = s.KeepOnReload?.Invoke(merged, old) ?? merged;
+            }
+
             _live.Update(merged);
             _level.MinimumLevel = ParseLevel(merged.LogLevel);
             Reloads++;

@@ -9,8 +9,12 @@ namespace InfluxLike.Server.Configuration;
 /// One server setting: its name (the command-line flag without dashes, the config-file key), the
 /// environment variable, its default, and whether a running server can take a new value.
 /// </summary>
-public sealed record Setting(string Key, string Description, string Default, bool Reloadable, Func<ServerOptions, object?> Get, Func<ServerOptions, string, ServerOptions> Apply)
+/// <param name="KeepOnReload">Null when a running server takes a new value; else copies the running value over a reloaded one.</param>
+public sealed record Setting(
+    string Key, string Description, string Default, Func<ServerOptions, ServerOptions, ServerOptions>? KeepOnReload, Func<ServerOptions, object?> Get, Func<ServerOptions, string, ServerOptions> Apply)
 {
+    public bool Reloadable => KeepOnReload is null;
+
     public string Flag => "--" + Key;
 
     public string EnvironmentVariable => "INFLUXLIKE_" + Key.ToUpperInvariant().Replace('-', '_');
@@ -25,30 +29,36 @@ public static class Settings
 {
     public static readonly IReadOnlyList<Setting> All =
     [
-        new("http-bind-address", "host:port to listen on ([v6]:port; :port for every interface)", ServerOptions.DefaultBindAddress, false, o => o.HttpBindAddress,
+        new("http-bind-address", "host:port to listen on ([v6]:port; :port for every interface)", ServerOptions.DefaultBindAddress, (n, o) => n with { HttpBindAddress = o.HttpBindAddress }, o => o.HttpBindAddress,
             (o, v) => o with { HttpBindAddress = v }),
-        new("data-dir", "folder holding all persistent state", "./data", false, o => o.DataDir, (o, v) => o with { DataDir = v }),
-        new("log-level", "verbose, debug, information, warning, error or fatal", "information", true, o => o.LogLevel, (o, v) => o with { LogLevel = LogLevelName(v) }),
-        new("log-format", "text, or json for one structured event per line", "text", false, o => o.LogFormat, (o, v) => o with { LogFormat = OneOf(v, "text", "json") }),
-        new("max-body-size", "largest write body in bytes, after gzip decoding", "26214400", true, o => o.MaxBodySize, (o, v) => o with { MaxBodySize = Positive(v) }),
-        new("max-query-length", "longest query text in characters", "1048576", true, o => o.MaxQueryLength, (o, v) => o with { MaxQueryLength = (int)Math.Min(Positive(v), int.MaxValue) }),
-        new("max-concurrent-queries", "queries running at once (more are answered 429)", "max(4, 2 x cores)", true, o => o.MaxConcurrentQueries,
+        new("data-dir", "folder holding all persistent state", "./data", (n, o) => n with { DataDir = o.DataDir }, o => o.DataDir, (o, v) => o with { DataDir = v }),
+        new("log-level", "verbose, debug, information, warning, error or fatal", "information", null, o => o.LogLevel, (o, v) => o with { LogLevel = LogLevelName(v) }),
+        new("log-format", "text, or json for one structured event per line", "text", (n, o) => n with { LogFormat = o.LogFormat }, o => o.LogFormat, (o, v) => o with { LogFormat = OneOf(v, "text", "json") }),
+        new("max-body-size", "largest write body in bytes, after gzip decoding", "26214400", null, o => o.MaxBodySize, (o, v) => o with { MaxBodySize = Positive(v) }),
+        new("max-query-length", "longest query text in characters", "1048576", null, o => o.MaxQueryLength, (o, v) => o with { MaxQueryLength = (int)Math.Min(Positive(v), int.MaxValue) }),
+        new("max-concurrent-queries", "queries running at once (more are answered 429)", "max(4, 2 x cores)", null, o => o.MaxConcurrentQueries,
             (o, v) => o with { MaxConcurrentQueries = (int)Math.Min(Positive(v), int.MaxValue) }),
-        new("query-timeout", "a query running longer is cancelled (e.g. 30s, 1m, 2h)", "1m", true, o => o.QueryTimeout, (o, v) => o with { QueryTimeout = Duration(v) }),
-        new("query-memory-limit", "bytes one query may hold in buffered rows", "1073741824", true, o => o.QueryMemoryLimit, (o, v) => o with { QueryMemoryLimit = Positive(v) }),
-        new("auth-enabled", "whether requests need a token (true or false)", "true", true, o => o.AuthEnabled, (o, v) => o with { AuthEnabled = Bool(v) }),
-        new("metrics-need-auth", "whether /metrics needs a token (true or false)", "false", true, o => o.MetricsNeedAuth, (o, v) => o with { MetricsNeedAuth = Bool(v) }),
-        new("cache-max-memory-size", "hard limit of a shard's cache in bytes (then 503 with Retry-After)", "1073741824", false, o => o.CacheMaxMemorySize,
+        new("query-timeout", "a query running longer is cancelled (e.g. 30s, 1m, 2h)", "1m", null, o => o.QueryTimeout, (o, v) => o with { QueryTimeout = Duration(v) }),
+        new("query-memory-limit", "bytes one query may hold in buffered rows", "1073741824", null, o => o.QueryMemoryLimit, (o, v) => o with { QueryMemoryLimit = Positive(v) }),
+        new("auth-enabled", "whether requests need a token (true or false)", "true", null, o => o.AuthEnabled, (o, v) => o with { AuthEnabled = Bool(v) }),
+        new("metrics-need-auth", "whether /metrics needs a token (true or false)", "false", null, o => o.MetricsNeedAuth, (o, v) => o with { MetricsNeedAuth = Bool(v) }),
+        new("cache-max-memory-size", "hard limit of a shard's cache in bytes (then 503 with Retry-After)", "1073741824", (n, o) => n with { CacheMaxMemorySize = o.CacheMaxMemorySize }, o => o.CacheMaxMemorySize,
             (o, v) => o with { CacheMaxMemorySize = Positive(v) }),
-        new("cache-snapshot-memory-size", "a shard cache past this many bytes is written to disk", "26214400", false, o => o.CacheSnapshotMemorySize,
+        new("cache-snapshot-memory-size", "a shard cache past this many bytes is written to disk", "26214400", (n, o) => n with { CacheSnapshotMemorySize = o.CacheSnapshotMemorySize }, o => o.CacheSnapshotMemorySize,
             (o, v) => o with { CacheSnapshotMemorySize = Positive(v) }),
-        new("cache-snapshot-write-cold-duration", "a shard cache without writes for this long is written to disk", "10m", true, o => o.CacheSnapshotWriteColdDuration,
+        new("cache-snapshot-write-cold-duration", "a shard cache without writes for this long is written to disk", "10m", null, o => o.CacheSnapshotWriteColdDuration,
             (o, v) => o with { CacheSnapshotWriteColdDuration = Duration(v) }),
-        new("init-org", "first start: create this organization (ignored once set up)", "", false, o => o.InitOrg, (o, v) => o with { InitOrg = v }),
-        new("init-bucket", "first start: create this bucket", "", false, o => o.InitBucket, (o, v) => o with { InitBucket = v }),
-        new("init-token", "first start: the operator token (random and logged once if not given)", "", false, o => o.InitToken, (o, v) => o with { InitToken = v }),
-        new("init-username", "first start: the user name", "admin", false, o => o.InitUsername, (o, v) => o with { InitUsername = v }),
-        new("init-retention", "first start: the bucket's retention (e.g. 30d; 0 keeps data forever)", "0", false, o => o.InitRetention, (o, v) => o with { InitRetention = Duration(v) }),
+        new("max-line-bytes", "longest accepted line in bytes (a longer one is a bad line)", "1048576", (n, o) => n with { MaxLineBytes = o.MaxLineBytes }, o => o.MaxLineBytes,
+            (o, v) => o with { MaxLineBytes = (int)Math.Min(Positive(v), int.MaxValue) }),
+        new("max-tags-per-point", "most tags a point may have", "256", (n, o) => n with { MaxTagsPerPoint = o.MaxTagsPerPoint }, o => o.MaxTagsPerPoint,
+            (o, v) => o with { MaxTagsPerPoint = (int)Math.Min(Positive(v), int.MaxValue) }),
+        new("max-fields-per-point", "most fields a line may have", "1024", (n, o) => n with { MaxFieldsPerPoint = o.MaxFieldsPerPoint }, o => o.MaxFieldsPerPoint,
+            (o, v) => o with { MaxFieldsPerPoint = (int)Math.Min(Positive(v), int.MaxValue) }),
+        new("init-org", "first start: create this organization (ignored once set up)", "", (n, o) => n with { InitOrg = o.InitOrg }, o => o.InitOrg, (o, v) => o with { InitOrg = v }),
+        new("init-bucket", "first start: create this bucket", "", (n, o) => n with { InitBucket = o.InitBucket }, o => o.InitBucket, (o, v) => o with { InitBucket = v }),
+        new("init-token", "first start: the operator token (random and logged once if not given)", "", (n, o) => n with { InitToken = o.InitToken }, o => o.InitToken, (o, v) => o with { InitToken = v }),
+        new("init-username", "first start: the user name", "admin", (n, o) => n with { InitUsername = o.InitUsername }, o => o.InitUsername, (o, v) => o with { InitUsername = v }),
+        new("init-retention", "first start: the bucket's retention (e.g. 30d; 0 keeps data forever)", "0", (n, o) => n with { InitRetention = o.InitRetention }, o => o.InitRetention, (o, v) => o with { InitRetention = Duration(v) }),
     ];
 
     public static Setting? Find(string key) => All.FirstOrDefault(s => s.Key == key);

@@ -14,6 +14,15 @@ public sealed record EngineOptions
 
     /// <summary>Series limit per bucket; 0 = none.</summary>
     public long MaxSeriesPerBucket { get; init; }
+
+    /// <summary>Longest accepted line in bytes; a longer one is refused as a bad line.</summary>
+    public int MaxLineBytes { get; init; } = 1 << 20;
+
+    /// <summary>Most tags a point may have.</summary>
+    public int MaxTagsPerPoint { get; init; } = 256;
+
+    /// <summary>Most fields a line may have.</summary>
+    public int MaxFieldsPerPoint { get; init; } = 1024;
 }
 
 /// <summary>The bucket is not (or no longer) in the catalog.</summary>
@@ -119,7 +128,7 @@ public sealed class StorageEngine : IAsyncDisposable
     {
         BucketStore store = GetStore(bucket);
         var rejected = new List<string>();
-        var (byShard, errors, lines, createdSeries, consumed) = Parse(store, body.Span, precision, defaultTimeNs, final, firstLine, rejected);
+        var (byShard, errors, lines, createdSeries, consumed) = Parse(store, _options, body.Span, precision, defaultTimeNs, final, firstLine, rejected);
         if (createdSeries)
         {
             store.Index.Flush(); // series keys durable before the points that name them are acknowledged
@@ -245,7 +254,7 @@ public sealed class StorageEngine : IAsyncDisposable
     }
 
     private static (Dictionary<long, List<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries, int Consumed) Parse(
-        BucketStore store, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine, List<string> rejected)
+        BucketStore store, EngineOptions options, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine, List<string> rejected)
     {
         int consumed = body.Length;
         var byShard = new Dictionary<long, List<PointValue>>();
@@ -277,6 +286,12 @@ public sealed class StorageEngine : IAsyncDisposable
                 if (reader.Error is { } error)
                 {
                     errors.Add(error);
+                    continue;
+                }
+
+                if (LimitError(ref reader, options) is { } limit)
+                {
+                    errors.Add(limit);
                     continue;
                 }
 
@@ -329,6 +344,18 @@ public sealed class StorageEngine : IAsyncDisposable
         }
 
         return (byShard, errors, lines, created, consumed);
+    }
+
+    private static LineProtocolError? LimitError(ref LineProtocolReader reader, EngineOptions options)
+    {
+        string? reason =
+            reader.RawEntry.Length > options.MaxLineBytes ? $"the line is {reader.RawEntry.Length} bytes long; the limit is {options.MaxLineBytes}"
+            : reader.TagCount > options.MaxTagsPerPoint ? $"the point has {reader.TagCount} tags; the limit is {options.MaxTagsPerPoint}"
+            : reader.FieldCount > options.MaxFieldsPerPoint ? $"the line has {reader.FieldCount} fields; the limit is {options.MaxFieldsPerPoint}"
+            : null;
+        return reason is null
+            ? null
+            : new LineProtocolError(reader.LineNumber, 1, reason, System.Text.Encoding.UTF8.GetString(reader.RawEntry[..Math.Min(reader.RawEntry.Length, LineProtocolError.MaxLineTextBytes)]));
     }
 
     /// <summary>One array per distinct byte string within a batch: field keys repeat on every line.</summary>
