@@ -79,8 +79,17 @@ public static class InfluxLikeServer
         StorageMeterBridge.Start();
         EngineMetrics.Register(engine);
         WebApplication app = builder.Build();
+        app.Use((ctx, next) =>
+        {
+            // The id that request logs carry, for users to quote when they report a problem.
+            ctx.Response.Headers["Request-Id"] = ctx.TraceIdentifier;
+            return next(ctx);
+        });
         app.UseSerilogRequestLogging(o =>
         {
+            o.Logger = logger; // otherwise the static Log.Logger, which we never set
+            o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (request {RequestId})";
+            o.EnrichDiagnosticContext = (diagnostics, ctx) => diagnostics.Set("RequestId", ctx.TraceIdentifier);
             // Writes arrive thousands of times a second: routine requests log at Debug.
             o.GetLevel = (ctx, _, ex) => ex is not null || ctx.Response.StatusCode >= 500
                 ? LogEventLevel.Error

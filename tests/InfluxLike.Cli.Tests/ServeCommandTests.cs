@@ -71,4 +71,44 @@ public class ServeCommandTests
         Assert.Contains(message, output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace for a user error
     }
+
+    [Fact]
+    public async Task Config_file_settings_reload_on_sighup_and_requests_log_their_id()
+    {
+        string dir = Directory.CreateTempSubdirectory("influxlike-cli-config-").FullName;
+        string config = Path.Combine(dir, "influxlike.toml");
+        await File.WriteAllTextAsync(config, $"""
+            http-bind-address = "127.0.0.1:0"
+            data-dir = "{Path.Combine(dir, "data")}"
+            max-body-size = 100
+            """);
+        await using var server = await ServerProcess.StartAsync(["--config", config]);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            using var unauthorized = await http.GetAsync("/api/v2/buckets");
+            Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+            string id = unauthorized.Headers.GetValues("Request-Id").Single();
+            await server.WaitForOutputAsync($"responded 401 in", TimeSpan.FromSeconds(10));
+            Assert.Contains($"(request {id})", server.Output, StringComparison.Ordinal);
+
+            // A bad file is refused and logged; a good one applies the reloadable settings, names the others.
+            await File.WriteAllTextAsync(config, "max-body-size = \"big\"\n");
+            server.Hangup();
+            await server.WaitForOutputAsync("Configuration reload (SIGHUP) refused", TimeSpan.FromSeconds(10));
+            await File.WriteAllTextAsync(config, $"""
+                http-bind-address = "127.0.0.1:1"
+                data-dir = "{Path.Combine(dir, "data")}"
+                max-body-size = 5000
+                """);
+            server.Hangup();
+            await server.WaitForOutputAsync("max-body-size=5000", TimeSpan.FromSeconds(10));
+            Assert.Contains("http-bind-address changed but needs a restart", server.Output, StringComparison.Ordinal);
+            Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -120,4 +120,61 @@ public class ShardCacheTests
         Assert.Equal([1L, 2L], e.Times);
         Assert.Equal(["new", "two"], e.Strings!.Select(s => Encoding.UTF8.GetString(s!)));
     }
+
+    [Fact]
+    public void Batch_writes_agree_with_single_writes_on_random_batches_with_conflicts_and_wide_series()
+    {
+        var random = new Random(7);
+        for (int round = 0; round < 50; round++)
+        {
+            var single = new ShardCache();
+            var batched = new ShardCache();
+            var values = new List<Shards.PointValue>();
+            byte[][] keys = [.. Enumerable.Range(0, 5).Select(i => Encoding.UTF8.GetBytes($"m,host=h{i}"))];
+            byte[][] fields = [.. Enumerable.Range(0, 40).Select(i => Encoding.UTF8.GetBytes($"f{i}"))]; // > 16: the wide path too
+            for (int i = 0; i < 400; i++)
+            {
+                byte[] key = random.Next(3) == 0 ? (byte[])keys[random.Next(keys.Length)].Clone() : keys[random.Next(keys.Length)];
+                var type = random.Next(10) == 0 ? FieldType.Integer : FieldType.Float;
+                values.Add(new Shards.PointValue(key, fields[random.Next(fields.Length)], type, random.Next(100), random.Next()));
+            }
+
+            var expectedAccepted = new List<Shards.PointValue>();
+            foreach (var v in values)
+            {
+                if (single.Write(v.SeriesKey, v.Field, v.Type, v.Time, v.Bits) == CacheWriteResult.Ok)
+                {
+                    expectedAccepted.Add(v);
+                }
+            }
+
+            var rejected = new List<(int Index, string Reason)>();
+            int count = batched.WriteBatch(values, _ => null, v => "conflict " + v.Time, rejected);
+            var refusedAt = rejected.Select(r => r.Index).ToHashSet();
+            Assert.Equal(expectedAccepted, values.Where((_, i) => !refusedAt.Contains(i)));
+            Assert.Equal(values.Count, count + rejected.Count);
+            Assert.All(rejected, r => Assert.Equal("conflict " + values[r.Index].Time, r.Reason));
+            Assert.Equal(single.SizeBytes, batched.SizeBytes);
+            var a = single.TakeSnapshot().Entries;
+            var b = batched.TakeSnapshot().Entries;
+            Assert.Equal(a.Select(e => (Encoding.UTF8.GetString(e.SeriesKey), Encoding.UTF8.GetString(e.Field), e.Type)), b.Select(e => (Encoding.UTF8.GetString(e.SeriesKey), Encoding.UTF8.GetString(e.Field), e.Type)));
+            for (int i = 0; i < a.Count; i++)
+            {
+                Assert.Equal(a[i].Times, b[i].Times);
+                Assert.Equal(a[i].Bits, b[i].Bits);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_new_column_can_be_refused_by_the_caller()
+    {
+        var cache = new ShardCache();
+        var values = new List<Shards.PointValue> { new("m"u8.ToArray(), "a"u8.ToArray(), FieldType.Float, 1, 0), new("m"u8.ToArray(), "b"u8.ToArray(), FieldType.Float, 1, 0) };
+        var rejected = new List<(int Index, string Reason)>();
+        Assert.Equal(1, cache.WriteBatch(values, v => v.Field[0] == (byte)'b' ? "b is an integer in a file" : null, _ => "", rejected));
+        Assert.Equal((1, "b is an integer in a file"), Assert.Single(rejected));
+        Assert.False(cache.HasActiveColumn("m"u8, "b"u8));
+        Assert.True(cache.HasActiveColumn("m"u8, "a"u8));
+    }
 }

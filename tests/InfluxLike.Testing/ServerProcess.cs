@@ -114,6 +114,30 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGHUP (reload the configuration).</summary>
+    public void Hangup()
+    {
+        if (kill(_process.Id, 1) != 0)
+        {
+            throw new InvalidOperationException("kill(SIGHUP) failed: errno " + Marshal.GetLastPInvokeError());
+        }
+    }
+
+    /// <summary>Waits until the output holds <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                throw new TimeoutException($"\"{text}\" did not appear in the output:\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

@@ -26,8 +26,8 @@ public sealed class ShardCache
 {
     private readonly object _lock = new();
     private readonly long _maxBytes;
-    private Dictionary<byte[], Column> _active = new(IO.ByteArrayComparer.Instance);
-    private Dictionary<byte[], Column>? _snapshot;
+    private Dictionary<byte[], SeriesColumns> _active = new(IO.ByteArrayComparer.Instance);
+    private Dictionary<byte[], SeriesColumns>? _snapshot;
     private long _activeBytes;
     private long _snapshotBytes;
 
@@ -58,48 +58,106 @@ public sealed class ShardCache
                 return CacheWriteResult.Full;
             }
 
-            // The composite key is built on the stack: only a new key allocates.
-            int length = seriesKey.Length + 1 + field.Length;
-            Span<byte> probe = length <= 1024 ? stackalloc byte[length] : new byte[length];
-            seriesKey.CopyTo(probe);
-            probe[seriesKey.Length] = 0xFF;
-            field.CopyTo(probe[(seriesKey.Length + 1)..]);
-            var lookup = _active.GetAlternateLookup<ReadOnlySpan<byte>>();
-            if (!lookup.TryGetValue(probe, out Column? column))
+            SeriesColumns series = ActiveSeries(seriesKey, null);
+            return Add(series, field, null, type, time, bits, type == FieldType.String ? stringValue.ToArray() : null);
+        }
+    }
+
+    /// <summary>
+    /// Adds a batch under one lock. <paramref name="checkNewColumn"/> is asked about a (series, field) the
+    /// active columns have not seen yet and may refuse it with a reason (the shard checks its files' type).
+    /// Values of consecutive entries that share a series key array find their series once. The hard limit is
+    /// the caller's to check before a batch: a batch is taken whole (a transient "full" must refuse all of it,
+    /// never part), so it may pass the limit by its own size.
+    /// </summary>
+    /// <returns>The number of values taken; the others are in <paramref name="rejected"/> by index, with the reason.</returns>
+    public int WriteBatch(
+        IReadOnlyList<Shards.PointValue> values,
+        Func<Shards.PointValue, string?> checkNewColumn,
+        Func<Shards.PointValue, string> typeConflict,
+        List<(int Index, string Reason)> rejected)
+    {
+        int accepted = 0;
+        lock (_lock)
+        {
+            byte[]? lastKey = null;
+            SeriesColumns? series = null;
+            for (int i = 0; i < values.Count; i++)
             {
-                byte[] key = probe.ToArray();
-                // The shard's type for this field may be fixed by the snapshot already.
-                if (_snapshot is not null && _snapshot.TryGetValue(key, out Column? frozen) && frozen.Type != type)
+                Shards.PointValue v = values[i];
+
+                if (!ReferenceEquals(v.SeriesKey, lastKey))
                 {
-                    return CacheWriteResult.TypeConflict;
+                    series = ActiveSeries(v.SeriesKey, v.SeriesKey);
+                    lastKey = v.SeriesKey;
                 }
 
-                column = new Column(type);
-                _active[key] = column;
-                _activeBytes += key.Length + 64;
+                if (series!.Find(v.Field) is null && checkNewColumn(v) is { } refused)
+                {
+                    rejected.Add((i, refused));
+                    continue;
+                }
+
+                switch (Add(series, v.Field, v.Field, v.Type, v.Time, v.Bits, v.String))
+                {
+                    case CacheWriteResult.Ok:
+                        accepted++;
+                        break;
+                    default:
+                        rejected.Add((i, typeConflict(v)));
+                        break;
+                }
             }
-            else if (column.Type != type)
+        }
+
+        return accepted;
+    }
+
+    private SeriesColumns ActiveSeries(ReadOnlySpan<byte> seriesKey, byte[]? keyArray)
+    {
+        var lookup = _active.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (!lookup.TryGetValue(seriesKey, out SeriesColumns? series))
+        {
+            byte[] key = keyArray ?? seriesKey.ToArray();
+            series = new SeriesColumns(key);
+            _active[key] = series;
+            _activeBytes += key.Length + 48;
+        }
+
+        return series;
+    }
+
+    private CacheWriteResult Add(SeriesColumns series, ReadOnlySpan<byte> field, byte[]? fieldArray, FieldType type, long time, long bits, byte[]? stringValue)
+    {
+        Column? column = series.Find(field);
+        if (column is null)
+        {
+            // The shard's type for this field may be fixed by the snapshot already.
+            if (_snapshot is not null && _snapshot.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(series.Key, out SeriesColumns? frozen)
+                && frozen.Find(field) is { } old && old.Type != type)
             {
                 return CacheWriteResult.TypeConflict;
             }
 
-            column.Add(time, bits, type == FieldType.String ? stringValue.ToArray() : null);
-            _activeBytes += 16 + stringValue.Length;
-            return CacheWriteResult.Ok;
+            column = series.Add(fieldArray ?? field.ToArray(), type);
+            _activeBytes += field.Length + 64;
         }
+        else if (column.Type != type)
+        {
+            return CacheWriteResult.TypeConflict;
+        }
+
+        column.Add(time, bits, type == FieldType.String ? stringValue : null);
+        _activeBytes += 16 + (stringValue?.Length ?? 0);
+        return CacheWriteResult.Ok;
     }
 
     /// <summary>Whether the active columns hold this key already (then <see cref="Write"/> itself checks the type).</summary>
     public bool HasActiveColumn(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field)
     {
-        int length = seriesKey.Length + 1 + field.Length;
-        Span<byte> probe = length <= 1024 ? stackalloc byte[length] : new byte[length];
-        seriesKey.CopyTo(probe);
-        probe[seriesKey.Length] = 0xFF;
-        field.CopyTo(probe[(seriesKey.Length + 1)..]);
         lock (_lock)
         {
-            return _active.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(probe);
+            return _active.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(seriesKey, out SeriesColumns? series) && series.Find(field) is not null;
         }
     }
 
@@ -118,14 +176,17 @@ public sealed class ShardCache
 
             _snapshot = _active;
             _snapshotBytes = _activeBytes;
-            _active = new Dictionary<byte[], Column>(IO.ByteArrayComparer.Instance);
+            _active = new Dictionary<byte[], SeriesColumns>(IO.ByteArrayComparer.Instance);
             _activeBytes = 0;
             var entries = new List<CacheEntry>(_snapshot.Count);
-            foreach (var (key, column) in _snapshot)
+            foreach (SeriesColumns series in _snapshot.Values)
             {
-                column.SortAndDeduplicate();
-                var (series, field) = SplitKey(key);
-                entries.Add(new CacheEntry(series, field, column.Type, column.Times, column.Bits, column.Strings));
+                for (int i = 0; i < series.Count; i++)
+                {
+                    var (field, column) = series[i];
+                    column.SortAndDeduplicate();
+                    entries.Add(new CacheEntry(series.Key, field, column.Type, column.Times, column.Bits, column.Strings));
+                }
             }
 
             entries.Sort((a, b) => Tsm.TsmFormat.CompareKeys(a.SeriesKey, a.Field, b.SeriesKey, b.Field));
@@ -149,12 +210,15 @@ public sealed class ShardCache
     /// </summary>
     public CacheEntry? Read(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime)
     {
-        byte[] key = CompositeKey(seriesKey, field);
         lock (_lock)
         {
             Column? older = null;
-            _snapshot?.TryGetValue(key, out older);
-            _active.TryGetValue(key, out Column? newer);
+            if (_snapshot is not null && _snapshot.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(seriesKey, out SeriesColumns? frozen))
+            {
+                older = frozen.Find(field);
+            }
+
+            Column? newer = _active.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(seriesKey, out SeriesColumns? live) ? live.Find(field) : null;
             if (older is null && newer is null)
             {
                 return null;
@@ -183,20 +247,65 @@ public sealed class ShardCache
         }
     }
 
-    // series key, 0xFF (never in UTF-8), field: unique and reversible.
-    private static byte[] CompositeKey(ReadOnlySpan<byte> series, ReadOnlySpan<byte> field)
+    /// <summary>One series' columns, by field: a short list searched linearly (a point has a handful of fields).</summary>
+    private sealed class SeriesColumns(byte[] key)
     {
-        byte[] key = new byte[series.Length + 1 + field.Length];
-        series.CopyTo(key);
-        key[series.Length] = 0xFF;
-        field.CopyTo(key.AsSpan(series.Length + 1));
-        return key;
-    }
+        private const int LinearLimit = 16;
+        private byte[][] _fields = new byte[4][];
+        private Column[] _columns = new Column[4];
+        private Dictionary<byte[], Column>? _wide; // past LinearLimit fields
 
-    private static (byte[] Series, byte[] Field) SplitKey(byte[] key)
-    {
-        int at = Array.IndexOf(key, (byte)0xFF);
-        return (key[..at], key[(at + 1)..]);
+        public byte[] Key { get; } = key;
+
+        public int Count { get; private set; }
+
+        public (byte[] Field, Column Column) this[int i] => (_fields[i], _columns[i]);
+
+        public Column? Find(ReadOnlySpan<byte> field)
+        {
+            if (_wide is not null)
+            {
+                return _wide.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out Column? c) ? c : null;
+            }
+
+            for (int i = 0; i < Count; i++)
+            {
+                if (field.SequenceEqual(_fields[i]))
+                {
+                    return _columns[i];
+                }
+            }
+
+            return null;
+        }
+
+        public Column Add(byte[] field, FieldType type)
+        {
+            if (Count == _fields.Length)
+            {
+                Array.Resize(ref _fields, Count * 2);
+                Array.Resize(ref _columns, Count * 2);
+            }
+
+            var column = new Column(type);
+            _fields[Count] = field;
+            _columns[Count] = column;
+            Count++;
+            if (_wide is not null)
+            {
+                _wide[field] = column;
+            }
+            else if (Count > LinearLimit)
+            {
+                _wide = new Dictionary<byte[], Column>(IO.ByteArrayComparer.Instance);
+                for (int i = 0; i < Count; i++)
+                {
+                    _wide[_fields[i]] = _columns[i];
+                }
+            }
+
+            return column;
+        }
     }
 
     private sealed class Column(FieldType type)

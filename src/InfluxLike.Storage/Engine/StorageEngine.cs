@@ -146,24 +146,34 @@ public sealed class StorageEngine : IAsyncDisposable
         }
 
         int values = 0;
-        foreach (var (start, points) in byShard)
+        try
         {
-            ShardWriteResult r;
-            try
+            foreach (var (start, points) in byShard)
             {
-                r = await store.GetShard(start).WriteAsync(points).ConfigureAwait(false);
-            }
-            catch (ShardBusyException)
-            {
-                StorageMetrics.WriteErrors.Add(points.Count, new KeyValuePair<string, object?>("kind", "busy"));
-                throw;
-            }
+                ShardWriteResult r;
+                try
+                {
+                    r = await store.GetShard(start).WriteAsync(points).ConfigureAwait(false);
+                }
+                catch (ShardBusyException)
+                {
+                    StorageMetrics.WriteErrors.Add(points.Count, new KeyValuePair<string, object?>("kind", "busy"));
+                    throw;
+                }
 
-            values += r.Written;
-            rejected.AddRange(r.Rejected.Select(x => x.Reason));
-            if (r.Rejected.Count > 0)
+                values += r.Written;
+                rejected.AddRange(r.Rejected.Select(x => x.Reason));
+                if (r.Rejected.Count > 0)
+                {
+                    StorageMetrics.WriteErrors.Add(r.Rejected.Count, new KeyValuePair<string, object?>("kind", "type_conflict"));
+                }
+            }
+        }
+        finally
+        {
+            foreach (PooledList<PointValue> points in byShard.Values)
             {
-                StorageMetrics.WriteErrors.Add(r.Rejected.Count, new KeyValuePair<string, object?>("kind", "type_conflict"));
+                points.Dispose();
             }
         }
 
@@ -253,11 +263,11 @@ public sealed class StorageEngine : IAsyncDisposable
         _buckets.Clear();
     }
 
-    private static (Dictionary<long, List<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries, int Consumed) Parse(
+    private static (Dictionary<long, PooledList<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries, int Consumed) Parse(
         BucketStore store, EngineOptions options, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine, List<string> rejected)
     {
         int consumed = body.Length;
-        var byShard = new Dictionary<long, List<PointValue>>();
+        var byShard = new Dictionary<long, PooledList<PointValue>>();
         var errors = new List<LineProtocolError>();
         int lines = 0;
         bool created = false;
@@ -266,6 +276,8 @@ public sealed class StorageEngine : IAsyncDisposable
         using var key = new ByteWriter(256);
         Span<byte> scratch = stackalloc byte[256];
         var fields = new Interner();
+        var seriesKeys = new Interner();
+        Dictionary<object, string>? refusedSeries = null;
         var seenFields = new HashSet<(byte[], byte[])>();
         try
         {
@@ -297,24 +309,33 @@ public sealed class StorageEngine : IAsyncDisposable
 
                 key.Clear();
                 SeriesKey.Write(ref reader, key);
-                byte[] seriesKey = key.WrittenSpan.ToArray();
-                try
+                // A batch names each series many times: one array per series, and one index lookup.
+                byte[] seriesKey = seriesKeys.Intern(key.WrittenSpan, out bool firstInBatch);
+                if (firstInBatch)
                 {
-                    long before = store.Index.SeriesCount;
-                    store.Index.GetOrAddSeries(seriesKey);
-                    created |= store.Index.SeriesCount != before;
+                    try
+                    {
+                        long before = store.Index.SeriesCount;
+                        store.Index.GetOrAddSeries(seriesKey);
+                        created |= store.Index.SeriesCount != before;
+                    }
+                    catch (SeriesLimitExceededException e)
+                    {
+                        (refusedSeries ??= new(ReferenceEqualityComparer.Instance)).Add(seriesKey, e.Message);
+                    }
                 }
-                catch (SeriesLimitExceededException e)
+
+                if (refusedSeries is not null && refusedSeries.TryGetValue(seriesKey, out string? refusal))
                 {
-                    rejected.Add($"line {reader.LineNumber}: {e.Message}");
+                    rejected.Add($"line {reader.LineNumber}: {refusal}");
                     continue;
                 }
 
                 long time = reader.Timestamp;
                 long start = Math.DivRem(time, window, out long rem) * window - (rem < 0 ? window : 0);
-                if (!byShard.TryGetValue(start, out List<PointValue>? points))
+                if (!byShard.TryGetValue(start, out PooledList<PointValue>? points))
                 {
-                    byShard[start] = points = [];
+                    byShard[start] = points = new PooledList<PointValue>(Math.Clamp(body.Length / 40, 256, 1 << 20));
                 }
 
                 byte[] measurement = fields.Intern(reader.Measurement.Unescape(scratch));
@@ -363,16 +384,20 @@ public sealed class StorageEngine : IAsyncDisposable
     {
         private readonly Dictionary<byte[], byte[]> _seen = new(ByteArrayComparer.Instance);
 
-        public byte[] Intern(ReadOnlySpan<byte> bytes)
+        public byte[] Intern(ReadOnlySpan<byte> bytes) => Intern(bytes, out _);
+
+        public byte[] Intern(ReadOnlySpan<byte> bytes, out bool added)
         {
             var lookup = _seen.GetAlternateLookup<ReadOnlySpan<byte>>();
             if (lookup.TryGetValue(bytes, out byte[]? known))
             {
+                added = false;
                 return known;
             }
 
             byte[] copy = bytes.ToArray();
             _seen[copy] = copy;
+            added = true;
             return copy;
         }
     }

@@ -30,9 +30,19 @@ internal static class PointBatchCodec
         var fieldList = new List<byte[]>();
         int[] keyIndex = System.Buffers.ArrayPool<int>.Shared.Rent(values.Count);
         int[] fieldIndex = System.Buffers.ArrayPool<int>.Shared.Rent(values.Count);
+        byte[]? lastKey = null;
+        int lastKeyIndex = 0;
         for (int i = 0; i < values.Count; i++)
         {
-            keyIndex[i] = IndexOf(values[i].SeriesKey, keys, keyList);
+            // The values of one line share their series key array: hash it once per line, not per value.
+            byte[] key = values[i].SeriesKey;
+            if (!ReferenceEquals(key, lastKey))
+            {
+                lastKeyIndex = IndexOf(key, keys, keyList);
+                lastKey = key;
+            }
+
+            keyIndex[i] = lastKeyIndex;
             fieldIndex[i] = IndexOf(values[i].Field, fields, fieldList);
         }
 

@@ -106,9 +106,12 @@ public sealed class Shard : IAsyncDisposable
             }
         }
 
+        // Replay goes through the batch path, which never refuses for size: a WAL can hold more than the
+        // limit when snapshots failed before a crash, and every entry in it was acknowledged.
         var cache = new ShardCache(options.CacheMaxBytes);
         string walDir = Path.Combine(directory, WalDirectory);
         var batch = new List<PointValue>();
+        var refused = new List<(int, string)>();
         foreach (WalRecord record in WriteAheadLog.Replay(walDir, warnings.Add))
         {
             batch.Clear();
@@ -117,11 +120,10 @@ public sealed class Shard : IAsyncDisposable
                 throw new CorruptionException(Path.Combine(walDir, record.SegmentId.ToString("D8", CultureInfo.InvariantCulture) + WriteAheadLog.Extension), 0, "a WAL entry passed its checksum but does not decode");
             }
 
-            foreach (PointValue v in batch)
-            {
-                cache.Write(v.SeriesKey, v.Field, v.Type, v.Time, v.Bits, v.String);
-            }
+            refused.Clear();
+            cache.WriteBatch(batch, _ => null, _ => "", refused);
         }
+
 
         var shard = new Shard(directory, options, cache, WriteAheadLog.Open(walDir, options.Wal), [.. files], generation);
         shard._warnings.AddRange(warnings);
@@ -135,8 +137,8 @@ public sealed class Shard : IAsyncDisposable
     /// </summary>
     public async Task<ShardWriteResult> WriteAsync(IReadOnlyList<PointValue> values)
     {
-        var rejected = new List<(PointValue, string)>();
-        var accepted = new List<PointValue>(values.Count);
+        var refused = new List<(int Index, string Reason)>();
+        int accepted;
 
         // The WAL entry is encoded and compressed before taking the lock, for the common case where every
         // value is accepted; under the lock the batch is applied to the cache and the entry queued, so WAL
@@ -151,39 +153,22 @@ public sealed class Shard : IAsyncDisposable
                 throw new ShardBusyException($"the shard's cache is full ({_options.CacheMaxBytes} bytes); retry once it is written to disk");
             }
 
+            // The files are searched only for a key the cache has not seen since the last snapshot: once its
+            // column exists, the cache checks the type.
             TsmReader[] files = _files;
-            foreach (PointValue v in values)
-            {
-                // The files are searched only for a key the cache has not seen since the last snapshot:
-                // once its column exists, the cache checks the type.
-                if (!_cache.HasActiveColumn(v.SeriesKey, v.Field) && FileType(files, v) is FieldType known && known != v.Type)
-                {
-                    rejected.Add((v, Conflict(v, known)));
-                    continue;
-                }
+            accepted = _cache.WriteBatch(
+                values,
+                v => FileType(files, v) is FieldType known && known != v.Type ? Conflict(v, known) : null,
+                v => Conflict(v, null),
+                refused);
 
-                switch (_cache.Write(v.SeriesKey, v.Field, v.Type, v.Time, v.Bits, v.String))
-                {
-                    case CacheWriteResult.Ok:
-                        accepted.Add(v);
-                        break;
-                    case CacheWriteResult.TypeConflict:
-                        rejected.Add((v, Conflict(v, null)));
-                        break;
-                    default:
-                        // Past the hard limit mid-batch: what was applied is logged below, the rest refused.
-                        rejected.Add((v, "cache full"));
-                        break;
-                }
-            }
-
-            if (accepted.Count == 0)
+            if (accepted == 0)
             {
                 durable = Task.CompletedTask;
             }
             else
             {
-                durable = _wal.AppendAsync(rejected.Count == 0 ? prepared : Prepare(accepted));
+                durable = _wal.AppendAsync(refused.Count == 0 ? prepared : Prepare(Without(values, refused)));
             }
         }
 
@@ -205,7 +190,25 @@ public sealed class Shard : IAsyncDisposable
             });
         }
 
-        return new ShardWriteResult(accepted.Count, rejected);
+        return new ShardWriteResult(accepted, [.. refused.Select(r => (values[r.Index], r.Reason))]);
+    }
+
+    private static List<PointValue> Without(IReadOnlyList<PointValue> values, List<(int Index, string Reason)> refused)
+    {
+        var kept = new List<PointValue>(values.Count - refused.Count);
+        int next = 0;
+        for (int i = 0; i < values.Count; i++)
+        {
+            if (next < refused.Count && refused[next].Index == i)
+            {
+                next++;
+                continue;
+            }
+
+            kept.Add(values[i]);
+        }
+
+        return kept;
     }
 
     /// <summary>Writes the cache to a new TSM file and drops the WAL segments that file now covers.</summary>
