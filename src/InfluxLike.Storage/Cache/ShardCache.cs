@@ -308,6 +308,16 @@ public sealed class ShardCache
         }
     }
 
+    private readonly struct ArrivalOrder(long[] times) : IComparer<int>
+    {
+        public int Compare(int a, int b)
+        {
+            long ta = times[a];
+            long tb = times[b];
+            return ta != tb ? ta.CompareTo(tb) : a.CompareTo(b);
+        }
+    }
+
     private sealed class Column(FieldType type)
     {
         private long[] _times = new long[8];
@@ -366,8 +376,9 @@ public sealed class ShardCache
                 order[i] = i;
             }
 
-            long[] times = _times;
-            Array.Sort(order, (a, b) => times[a] != times[b] ? times[a].CompareTo(times[b]) : a.CompareTo(b));
+            // Ties broken by arrival: the sort is stable, so the last write of a timestamp ends up last. A struct
+            // comparer (inlined) rather than a delegate: snapshots sort every column written out of order.
+            order.AsSpan().Sort(new ArrivalOrder(_times));
             long[] t2 = new long[Math.Max(8, Count)];
             long[] b2 = new long[t2.Length];
             byte[]?[]? s2 = _strings is null ? null : new byte[]?[t2.Length];

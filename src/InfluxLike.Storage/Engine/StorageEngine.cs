@@ -279,6 +279,8 @@ public sealed class StorageEngine : IAsyncDisposable
         var seriesKeys = new Interner();
         Dictionary<object, string>? refusedSeries = null;
         var seenFields = new HashSet<(byte[], byte[])>();
+        byte[]? lastMeasurement = null;
+        byte[]?[] lastFields = new byte[]?[32];
         try
         {
             while (true)
@@ -345,8 +347,14 @@ public sealed class StorageEngine : IAsyncDisposable
                     byte[] field = fields.Intern(f.Key.Unescape(scratch));
 
                     // The index learns a (measurement, field) once per batch, not once per value; interned
-                    // arrays compare by reference.
-                    if (seenFields.Add((measurement, field)))
+                    // arrays compare by reference, and a line usually repeats the previous line's fields.
+                    bool known = ReferenceEquals(measurement, lastMeasurement) && i < lastFields.Length && ReferenceEquals(lastFields[i], field);
+                    if (!known && i < lastFields.Length)
+                    {
+                        lastFields[i] = field;
+                    }
+
+                    if (!known && seenFields.Add((measurement, field)))
                     {
                         store.Index.GetOrAddField(System.Text.Encoding.UTF8.GetString(measurement), System.Text.Encoding.UTF8.GetString(field), f.Type);
                     }
@@ -354,6 +362,12 @@ public sealed class StorageEngine : IAsyncDisposable
                     points.Add(f.Type == FieldType.String
                         ? new PointValue(seriesKey, field, f.Type, time, 0, System.Text.Encoding.UTF8.GetBytes(f.StringValue.ToString()))
                         : new PointValue(seriesKey, field, f.Type, time, f.RawBits));
+                }
+
+                if (!ReferenceEquals(measurement, lastMeasurement))
+                {
+                    Array.Clear(lastFields);
+                    lastMeasurement = measurement;
                 }
 
                 lines++;

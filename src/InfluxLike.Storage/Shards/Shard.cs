@@ -44,7 +44,9 @@ public sealed class Shard : IAsyncDisposable
 
     private readonly string _directory;
     private readonly ShardOptions _options;
-    private readonly object _gate = new();
+    // An async gate, not a Monitor: writers queue behind a batch being applied without spinning (with 4
+    // writers on 2 cores, Monitor's spin-waits burned a measurable share of the CPU).
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _snapshotLock = new(1, 1);
     private readonly ShardCache _cache;
     private readonly WriteAheadLog _wal;
@@ -146,7 +148,8 @@ public sealed class Shard : IAsyncDisposable
         // WAL roll, only ever deletes segments whose entries it wrote).
         PreparedEntry prepared = Prepare(values);
         Task durable;
-        lock (_gate)
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
         {
             if (_cache.SizeBytes >= _options.CacheMaxBytes)
             {
@@ -170,6 +173,10 @@ public sealed class Shard : IAsyncDisposable
             {
                 durable = _wal.AppendAsync(refused.Count == 0 ? prepared : Prepare(Without(values, refused)));
             }
+        }
+        finally
+        {
+            _gate.Release();
         }
 
         await durable.ConfigureAwait(false);
@@ -225,10 +232,15 @@ public sealed class Shard : IAsyncDisposable
             {
                 Task<long> roll;
                 CacheSnapshot snapshot;
-                lock (_gate)
+                await _gate.WaitAsync().ConfigureAwait(false);
+                try
                 {
                     snapshot = _cache.TakeSnapshot();
                     roll = _wal.RollAsync();
+                }
+                finally
+                {
+                    _gate.Release();
                 }
 
                 _pendingSegment = await roll.ConfigureAwait(false);

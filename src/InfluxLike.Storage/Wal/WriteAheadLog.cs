@@ -139,13 +139,12 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
     /// Compresses and checksums an entry without queueing it, so callers can do that work outside their
     /// own locks and queue it with <see cref="AppendAsync(PreparedEntry)"/> in the order they need.
     /// </summary>
-    public static PreparedEntry Prepare(ReadOnlySpan<byte> payload) => new(Encode(payload));
+    public static PreparedEntry Prepare(ReadOnlySpan<byte> payload) => Encode(payload);
 
     /// <summary>Queues a prepared entry; the task completes when it is durable.</summary>
     public Task AppendAsync(PreparedEntry prepared)
     {
-        byte[] entry = prepared.Bytes;
-        var pending = new Pending(entry);
+        var pending = new Pending(prepared.Bytes, prepared.Length);
         lock (_queueLock)
         {
             if (_failure is not null)
@@ -164,7 +163,7 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
     /// <remarks>A snapshot of the cache covers everything up to the returned segment, which can then go.</remarks>
     public async Task<long> RollAsync()
     {
-        var roll = new Pending(null);
+        var roll = new Pending(null, 0);
         lock (_queueLock)
         {
             _queue.Add(roll);
@@ -218,29 +217,27 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
         return f;
     }
 
-    private static byte[] Encode(ReadOnlySpan<byte> payload)
+    // The entry is built in a pooled array (returned once written): per-batch entries are large, and fresh
+    // arrays of that size would land on the large-object heap and drive gen-2 collections.
+    private static PreparedEntry Encode(ReadOnlySpan<byte> payload)
     {
         int max = LZ4Codec.MaximumOutputSize(payload.Length);
-        byte[] rented = ArrayPool<byte>.Shared.Rent(max);
-        try
+        byte[] entry = ArrayPool<byte>.Shared.Rent(EntryHeaderLength + Math.Max(max, payload.Length));
+        int compressed = payload.Length >= 64 ? LZ4Codec.Encode(payload, entry.AsSpan(EntryHeaderLength, max), LZ4Level.L00_FAST) : -1;
+        bool useCompressed = compressed > 0 && compressed < payload.Length;
+        int bodyLength = useCompressed ? compressed : payload.Length;
+        if (!useCompressed)
         {
-            int compressed = payload.Length >= 64 ? LZ4Codec.Encode(payload, rented.AsSpan(0, max), LZ4Level.L00_FAST) : -1;
-            bool useCompressed = compressed > 0 && compressed < payload.Length;
-            ReadOnlySpan<byte> body = useCompressed ? rented.AsSpan(0, compressed) : payload;
-            byte[] entry = new byte[EntryHeaderLength + body.Length];
-            BinaryPrimitives.WriteInt32LittleEndian(entry, body.Length);
-            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(4), useCompressed ? payload.Length : 0);
-            body.CopyTo(entry.AsSpan(EntryHeaderLength));
-            var crc = new Crc32();
-            crc.Append(entry.AsSpan(0, 8));
-            crc.Append(body);
-            BinaryPrimitives.WriteUInt32LittleEndian(entry.AsSpan(8), crc.GetCurrentHashAsUInt32());
-            return entry;
+            payload.CopyTo(entry.AsSpan(EntryHeaderLength));
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+
+        BinaryPrimitives.WriteInt32LittleEndian(entry, bodyLength);
+        BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(4), useCompressed ? payload.Length : 0);
+        var crc = new Crc32();
+        crc.Append(entry.AsSpan(0, 8));
+        crc.Append(entry.AsSpan(EntryHeaderLength, bodyLength));
+        BinaryPrimitives.WriteUInt32LittleEndian(entry.AsSpan(8), crc.GetCurrentHashAsUInt32());
+        return new PreparedEntry(entry, EntryHeaderLength + bodyLength);
     }
 
     private static bool TryReadEntry(byte[] data, ref int pos, out byte[]? payload, out string? problem)
@@ -344,8 +341,9 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
                     continue;
                 }
 
-                _segment.Write(p.Entry);
-                StorageMetrics.WalBytes.Add(p.Entry.Length);
+                _segment.Write(p.Entry, 0, p.Length);
+                StorageMetrics.WalBytes.Add(p.Length);
+                p.ReturnEntry(); // written (copied into the file's buffer or to the file): the pooled array is free
                 done.Add(p);
                 if (_segment.Length >= _options.SegmentSizeBytes)
                 {
@@ -411,9 +409,20 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
         Interlocked.Exchange(ref _segmentId, next);
     }
 
-    private sealed class Pending(byte[]? entry)
+    private sealed class Pending(byte[]? entry, int length)
     {
-        public byte[]? Entry { get; } = entry;
+        public byte[]? Entry { get; private set; } = entry;
+
+        public int Length { get; } = length;
+
+        public void ReturnEntry()
+        {
+            if (Entry is not null)
+            {
+                ArrayPool<byte>.Shared.Return(Entry);
+                Entry = null;
+            }
+        }
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -424,9 +433,16 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
 /// <summary>An entry ready to append: compressed, checksummed, framed.</summary>
 public sealed class PreparedEntry
 {
-    internal PreparedEntry(byte[] bytes) => Bytes = bytes;
+    internal PreparedEntry(byte[] bytes, int length)
+    {
+        Bytes = bytes;
+        Length = length;
+    }
 
+    /// <summary>A pooled array; the entry is its first <see cref="Length"/> bytes.</summary>
     internal byte[] Bytes { get; }
+
+    internal int Length { get; }
 }
 
 /// <summary>One entry read back from the log, with the segment it came from.</summary>
