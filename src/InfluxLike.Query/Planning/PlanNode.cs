@@ -24,6 +24,9 @@ public abstract class PlanNode
 /// <summary>A transformation applied to each table on its own (filter, keep, sort, mean ...).</summary>
 public sealed class PerTableNode(string name, PlanNode input, Func<Table, QueryContext, IEnumerable<Table>> apply, string? arguments = null, bool changesKeys = false) : PlanNode
 {
+    /// <summary>For a built-in aggregate or selector, which one and on which column (what the planner may push into storage).</summary>
+    public AggregateCall? Aggregate { get; init; }
+
     public string Name => name;
 
     public PlanNode Input => input;
@@ -54,8 +57,11 @@ public sealed class PerTableNode(string name, PlanNode input, Func<Table, QueryC
         }
     }
 
-    public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => new PerTableNode(name, inputs[0], apply, arguments, changesKeys);
+    public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => new PerTableNode(name, inputs[0], apply, arguments, changesKeys) { Aggregate = Aggregate };
 }
+
+/// <summary>A call of a built-in aggregate or selector (count, sum, mean, min, max, first, last) on one column.</summary>
+public sealed record AggregateCall(string Function, string Column);
 
 /// <summary>A transformation over whole streams (group, union, join, sources).</summary>
 public sealed class StreamNode(string name, IReadOnlyList<PlanNode> inputs, Func<IReadOnlyList<IEnumerable<Table>>, QueryContext, IEnumerable<Table>> apply, string? arguments = null) : PlanNode

@@ -55,11 +55,24 @@ public sealed class ReadWindowAggregateNode(ReadRangeNode read, long every, long
     public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => this;
 }
 
+/// <summary>first() or last() on a storage read, answered from the edge blocks of each series field.</summary>
+public sealed class ReadSelectorNode(ReadRangeNode read, bool last) : PlanNode
+{
+    public override IReadOnlyList<PlanNode> Inputs => [];
+
+    public override string Describe() => $"ReadSelector({read.Arguments}, fn: {(last ? "last" : "first")})";
+
+    public override IEnumerable<Table> Execute(QueryContext context) => context.Storage!.ReadSelector(read.Spec(context), last, context);
+
+    public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => this;
+}
+
 /// <summary>
 /// Rewrites the logical plan into the physical one, bottom-up: <c>from |&gt; range</c> becomes a storage read;
 /// following filters on <c>_measurement</c>, <c>_field</c> and tags move into it (their index part narrows the
 /// series, the exact test runs once per series instead of per row); <c>aggregateWindow</c> with a built-in
-/// aggregate on such a read is computed by storage. Anything a rule cannot take stays a general operator
+/// aggregate on such a read is computed by storage, and so are <c>first()</c> and <c>last()</c> (from the edge
+/// blocks only). Anything a rule cannot take stays a general operator
 /// with the same result.
 /// </summary>
 public static class Planner
@@ -83,6 +96,8 @@ public static class Planner
                 return new ReadRangeNode(from.Bucket, range.Start, range.Stop, SeriesPredicate.All, [], []);
             case FilterNode { Input: ReadRangeNode read } filter when filter.Function is Closure closure && !filter.KeepEmpty:
                 return PushFilter(read, filter, closure, context) ?? node;
+            case PerTableNode { Input: ReadRangeNode read, Aggregate: { Function: "first" or "last", Column: "_value" } call }:
+                return new ReadSelectorNode(read, call.Function == "last");
             case AggregateWindowNode { Input: ReadRangeNode read } aw
                 when aw.Function is TableFunction tf && Aggregates.Names.Contains(tf.Name) && aw.Column == "_value" && aw.TimeSrc == "_stop" && aw.TimeDst == "_time"
                      && aw.Spec.Every.Months == 0 && aw.Spec.Period == aw.Spec.Every && aw.Spec.Offset.Months == 0 && !aw.Spec.Infinite:

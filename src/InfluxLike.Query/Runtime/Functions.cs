@@ -37,7 +37,7 @@ public sealed class TableFunction(string functionName, Func<Table, CallArguments
     public override Value Call(Interpreter interpreter, CallArguments args)
     {
         var input = args.Stream("tables");
-        return Value.Stream(new TableStream(new PerTableNode(Name, input, (t, _) => [Apply(t, args)])));
+        return Value.Stream(new TableStream(new PerTableNode(Name, input, (t, _) => [Apply(t, args)]) { Aggregate = new AggregateCall(Name, args.String("column", "_value")) }));
     }
 }
 

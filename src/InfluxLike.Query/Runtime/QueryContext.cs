@@ -99,4 +99,7 @@ public interface IQueryStorage
     /// <paramref name="createEmpty"/>, the empty ones): the columns aggregateWindow gives.
     /// </summary>
     IEnumerable<Table> ReadWindowAggregate(ReadSpec spec, long every, long offset, string aggregate, bool createEmpty, QueryContext context);
+
+    /// <summary>What <c>first()</c> or <c>last()</c> gives on <see cref="ReadRange"/>'s tables: one row per series field.</summary>
+    IEnumerable<Table> ReadSelector(ReadSpec spec, bool last, QueryContext context);
 }

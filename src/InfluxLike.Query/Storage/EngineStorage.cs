@@ -77,6 +77,15 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
         }
     }
 
+    public IEnumerable<Table> ReadSelector(ReadSpec spec, bool last, QueryContext context)
+    {
+        foreach (var data in StorageReader.ReadSelector(engine, Request(spec), last))
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            yield return ToTable(data, spec.Start, spec.Stop);
+        }
+    }
+
     public static Kind KindOf(FieldType type) => type switch
     {
         FieldType.Float => Kind.Float,

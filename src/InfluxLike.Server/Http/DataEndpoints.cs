@@ -26,6 +26,8 @@ internal static class DataEndpoints
     {
         app.MapPost("/api/v2/write", WriteAsync).WithName("PostWrite").WithTags("Write")
             .WithSummary("Writes line protocol to a bucket (org, bucket, precision; gzip bodies accepted).");
+        app.MapPost("/api/v2/delete", DeleteAsync).WithName("PostDelete").WithTags("Delete")
+            .WithSummary("Deletes the points of a time range (start, stop) matching a predicate (_measurement, _field, tags; = and !=; AND, OR, parentheses).");
         app.MapPost("/api/v2/query", QueryAsync).WithName("PostQuery").WithTags("Query")
             .WithSummary("Runs a Flux-like script; answers annotated CSV, or the plan with explain=true.");
     }
@@ -76,6 +78,63 @@ internal static class DataEndpoints
         }
 
         return outcome.Status == 204 ? Results.NoContent() : Api.Error(outcome.Status, outcome.Code, outcome.Message);
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext ctx, StorageEngine engine, Authenticator authenticator)
+    {
+        if (!Api.TryAuthenticate(ctx, authenticator, out var auth, out var fail))
+        {
+            return fail!;
+        }
+
+        var q = ctx.Request.Query;
+        var org = Api.FindOrg(engine.Catalog, q["org"], q["orgID"]);
+        if (org is null)
+        {
+            return Api.NotFound($"organization \"{(string?)q["org"] ?? (string?)q["orgID"]}\"");
+        }
+
+        string? bucketName = q["bucket"];
+        string? bucketId = q["bucketID"];
+        var bucket = bucketId is not null ? engine.Catalog.GetBucket(bucketId) : bucketName is not null ? engine.Catalog.FindBucket(org.Id, bucketName) : null;
+        if (bucket is null || bucket.OrgId != org.Id)
+        {
+            return bucketName is null && bucketId is null ? Api.Error(400, "invalid", "name the bucket with bucket or bucketID") : Api.NotFound($"bucket \"{bucketName ?? bucketId}\"");
+        }
+
+        if (!auth.Allows(Permission.Write, "buckets", bucket.OrgId, bucket.Id))
+        {
+            return Api.Forbidden($"delete from bucket \"{bucket.Name}\"");
+        }
+
+        var (request, error) = await Api.ReadJsonAsync(ctx.Request, ServerJsonContext.Default.DeleteRequest).ConfigureAwait(false);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        long start;
+        long stop;
+        DeletePredicate predicate;
+        try
+        {
+            start = AnnotatedCsvReader.ParseTime(request.Start ?? throw new FormatException("start is required (RFC3339)"));
+            stop = AnnotatedCsvReader.ParseTime(request.Stop ?? throw new FormatException("stop is required (RFC3339)"));
+            predicate = DeletePredicate.Parse(request.Predicate);
+        }
+        catch (FormatException e)
+        {
+            return Api.Error(400, "invalid", e.Message);
+        }
+
+        if (stop < start)
+        {
+            return Api.Error(400, "invalid", "stop must not be before start");
+        }
+
+        // InfluxDB's delete range is inclusive at both ends.
+        await engine.DeleteAsync(bucket, predicate.ToIndex(), predicate.Matches, start, stop).ConfigureAwait(false);
+        return Results.NoContent();
     }
 
     private sealed class BodyTooLargeException : Exception;

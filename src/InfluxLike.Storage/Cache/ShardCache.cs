@@ -152,6 +152,40 @@ public sealed class ShardCache
         return CacheWriteResult.Ok;
     }
 
+    /// <summary>
+    /// Removes the points of the given keys in [<paramref name="minTime"/>, <paramref name="maxTime"/>] from the
+    /// active columns and the snapshot being written (whose file gets the same delete as tombstones).
+    /// Returns the number of points removed.
+    /// </summary>
+    public int Delete(IReadOnlyList<(byte[] SeriesKey, byte[] Field)> keys, long minTime, long maxTime)
+    {
+        int removed = 0;
+        lock (_lock)
+        {
+            foreach (var (seriesKey, field) in keys)
+            {
+                foreach (var map in new[] { _active, _snapshot })
+                {
+                    if (map is not null && map.TryGetValue(seriesKey, out SeriesColumns? series) && series.Find(field) is { } column)
+                    {
+                        int n = column.RemoveRange(minTime, maxTime);
+                        removed += n;
+                        if (ReferenceEquals(map, _active))
+                        {
+                            _activeBytes -= 16L * n;
+                        }
+                        else
+                        {
+                            _snapshotBytes -= 16L * n;
+                        }
+                    }
+                }
+            }
+        }
+
+        return removed;
+    }
+
     /// <summary>Whether the active columns hold this key already (then <see cref="Write"/> itself checks the type).</summary>
     public bool HasActiveColumn(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field)
     {
@@ -354,6 +388,37 @@ public sealed class ShardCache
             }
 
             Count++;
+        }
+
+        /// <summary>Drops the points in [min, max]; returns how many.</summary>
+        public int RemoveRange(long min, long max)
+        {
+            int n = 0;
+            for (int i = 0; i < Count; i++)
+            {
+                if (_times[i] >= min && _times[i] <= max)
+                {
+                    continue;
+                }
+
+                _times[n] = _times[i];
+                _bits[n] = _bits[i];
+                if (_strings is not null)
+                {
+                    _strings[n] = _strings[i];
+                }
+
+                n++;
+            }
+
+            int removed = Count - n;
+            if (_strings is not null)
+            {
+                Array.Clear(_strings, n, removed);
+            }
+
+            Count = n;
+            return removed;
         }
 
         // Stable by arrival for equal times, keeping the last: "last write wins".

@@ -206,6 +206,58 @@ public sealed class StorageEngine : IAsyncDisposable
         return ([.. times], [.. bits], [.. strings]);
     }
 
+    /// <summary>
+    /// Deletes the points in [<paramref name="minTime"/>, <paramref name="maxTime"/>] of every series field the
+    /// index predicate selects and <paramref name="accept"/> (measurement, tags, field) confirms; visible to
+    /// queries when it returns. Returns the number of series fields it applied to. Series stay in the index
+    /// (removing series without data comes with compaction).
+    /// </summary>
+    public async Task<int> DeleteAsync(BucketInfo bucket, SeriesPredicate predicate, Func<string, IReadOnlyList<KeyValuePair<string, string>>, string, bool> accept, long minTime, long maxTime)
+    {
+        BucketStore store = GetStore(bucket);
+        var keys = new List<(byte[] SeriesKey, byte[] Field)>();
+        foreach (ulong id in store.Index.Find(predicate))
+        {
+            byte[] key = store.Index.GetSeriesKey(id).ToArray();
+            var (measurementBytes, tagBytes) = SeriesKey.Parse(key);
+            string measurement = System.Text.Encoding.UTF8.GetString(measurementBytes);
+            KeyValuePair<string, string>[] tags = [.. tagBytes.Select(t => new KeyValuePair<string, string>(System.Text.Encoding.UTF8.GetString(t.Key), System.Text.Encoding.UTF8.GetString(t.Value)))];
+            foreach (var (field, _) in store.Index.FieldKeys(measurement))
+            {
+                if (accept(measurement, tags, field))
+                {
+                    keys.Add((key, System.Text.Encoding.UTF8.GetBytes(field)));
+                }
+            }
+        }
+
+        long window = (long)bucket.ShardGroupDuration.TotalNanoseconds;
+        foreach (var (start, shard) in store.Shards.Where(s => s.Key + window - 1 >= minTime && s.Key <= maxTime))
+        {
+            await shard.DeleteAsync(keys, Math.Max(minTime, start), Math.Min(maxTime, start + window - 1)).ConfigureAwait(false);
+        }
+
+        return keys.Count;
+    }
+
+    /// <summary>A key's first (or last) point in [min, max] across the bucket's shards, read from the edge blocks only.</summary>
+    public (bool Found, long Time, long Bits, byte[]? String) ReadEdge(BucketInfo bucket, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, bool last)
+    {
+        BucketStore store = GetStore(bucket);
+        long window = (long)bucket.ShardGroupDuration.TotalNanoseconds;
+        var shards = store.Shards.Where(s => s.Key + window - 1 >= minTime && s.Key <= maxTime);
+        foreach (var (_, shard) in last ? shards.OrderByDescending(s => s.Key) : shards.OrderBy(s => s.Key))
+        {
+            var edge = shard.ReadEdge(seriesKey, field, minTime, maxTime, last);
+            if (edge.Found)
+            {
+                return edge; // shards partition time: the first shard in order that has a point holds the edge
+            }
+        }
+
+        return default;
+    }
+
     public SeriesIndex GetIndex(BucketInfo bucket) => GetStore(bucket).Index;
 
     /// <summary>State of every bucket opened since start-up (for metrics and status pages).</summary>

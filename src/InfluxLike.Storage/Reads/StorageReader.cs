@@ -93,6 +93,40 @@ public static class StorageReader
         }
     }
 
+    /// <summary>
+    /// Every series field matching the request that has points in the range, each with only its first (or last)
+    /// point: what first() and last() select, answered from the edge blocks without reading the range.
+    /// </summary>
+    public static IEnumerable<SeriesFieldData> ReadSelector(StorageEngine engine, ReadRequest request, bool last)
+    {
+        if (request.Stop <= request.Start)
+        {
+            yield break;
+        }
+
+        SeriesIndex index = engine.GetIndex(request.Bucket);
+        foreach (ulong id in index.Find(request.Predicate))
+        {
+            byte[] key = index.GetSeriesKey(id).ToArray();
+            var (measurementBytes, tagBytes) = SeriesKey.Parse(key);
+            string measurement = Encoding.UTF8.GetString(measurementBytes);
+            KeyValuePair<string, string>[] tags = [.. tagBytes.Select(t => new KeyValuePair<string, string>(Encoding.UTF8.GetString(t.Key), Encoding.UTF8.GetString(t.Value)))];
+            foreach (var (field, type) in index.FieldKeys(measurement))
+            {
+                if ((request.Fields is not null && !request.Fields.Contains(field)) || (request.Accept is not null && !request.Accept(measurement, tags, field)))
+                {
+                    continue;
+                }
+
+                var edge = engine.ReadEdge(request.Bucket, key, Encoding.UTF8.GetBytes(field), request.Start, request.Stop - 1, last);
+                if (edge.Found)
+                {
+                    yield return new SeriesFieldData(key, measurement, tags, field, type, [edge.Time], [edge.Bits], [edge.String]);
+                }
+            }
+        }
+    }
+
     /// <summary>Measurements with points in [start, stop) among the series matching the predicate.</summary>
     public static IReadOnlyList<string> Measurements(StorageEngine engine, ReadRequest request) =>
         [.. SeriesWithData(engine, request).Select(d => d.Measurement).Distinct().Order(StringComparer.Ordinal)];

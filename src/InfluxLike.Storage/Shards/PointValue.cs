@@ -171,6 +171,62 @@ internal static class PointBatchCodec
         return index;
     }
 
+    /// <summary>
+    /// A delete as a WAL payload: three zero counts (no keys, no fields, no values: what no write produces),
+    /// then the deleted keys and the inclusive time range. Older readers would decode it as an empty batch.
+    /// <code>[0][0][0] [key count varint] ([series length varint][series][field length varint][field])... [min i64][max i64]</code>
+    /// </summary>
+    public static void EncodeDelete(IReadOnlyList<(byte[] SeriesKey, byte[] Field)> keys, long minTime, long maxTime, ByteWriter output)
+    {
+        output.WriteByte(0);
+        output.WriteByte(0);
+        output.WriteByte(0);
+        output.WriteVarint((ulong)keys.Count);
+        foreach (var (series, field) in keys)
+        {
+            output.WriteVarint((ulong)series.Length);
+            output.Write(series);
+            output.WriteVarint((ulong)field.Length);
+            output.Write(field);
+        }
+
+        output.WriteInt64(minTime);
+        output.WriteInt64(maxTime);
+    }
+
+    /// <summary>Whether a payload is a delete (see <see cref="EncodeDelete"/>); false for a batch of values.</summary>
+    public static bool IsDelete(ReadOnlySpan<byte> payload) => payload.Length > 3 && payload[0] == 0 && payload[1] == 0 && payload[2] == 0;
+
+    public static bool TryDecodeDelete(ReadOnlySpan<byte> payload, out List<(byte[] SeriesKey, byte[] Field)> keys, out long minTime, out long maxTime)
+    {
+        keys = [];
+        minTime = maxTime = 0;
+        int pos = 3;
+        if (!IsDelete(payload) || !Varint.TryRead(payload, ref pos, out ulong count) || count > (ulong)payload.Length)
+        {
+            return false;
+        }
+
+        for (ulong i = 0; i < count; i++)
+        {
+            if (!TryBytes(payload, ref pos, out byte[]? series) || !TryBytes(payload, ref pos, out byte[]? field))
+            {
+                return false;
+            }
+
+            keys.Add((series!, field!));
+        }
+
+        if (payload.Length - pos != 16)
+        {
+            return false;
+        }
+
+        minTime = BinaryPrimitives.ReadInt64LittleEndian(payload[pos..]);
+        maxTime = BinaryPrimitives.ReadInt64LittleEndian(payload[(pos + 8)..]);
+        return true;
+    }
+
     private static void WriteTable(List<byte[]> table, ByteWriter output)
     {
         output.WriteVarint((ulong)table.Count);

@@ -55,6 +55,11 @@ public sealed class Shard : IAsyncDisposable
     private long _generation;
     private int _snapshotScheduled;
     private CacheSnapshot? _pendingSnapshot;  // frozen but not yet durable in a TSM file (guarded by _snapshotLock)
+
+    // Deletes that arrived while a snapshot was frozen: its file holds their points and gets them as tombstones
+    // before it is published (both guarded by _gate).
+    private readonly List<(IReadOnlyList<(byte[] SeriesKey, byte[] Field)> Keys, long Min, long Max)> _deletesDuringSnapshot = [];
+    private bool _snapshotFrozen;
     private long _pendingSegment;             // the last WAL segment it covers
     private long _lastWriteTicks = Environment.TickCount64;
     private Task _backgroundSnapshot = Task.CompletedTask;
@@ -117,6 +122,20 @@ public sealed class Shard : IAsyncDisposable
         foreach (WalRecord record in WriteAheadLog.Replay(walDir, warnings.Add))
         {
             batch.Clear();
+            if (PointBatchCodec.IsDelete(record.Payload))
+            {
+                if (!PointBatchCodec.TryDecodeDelete(record.Payload, out var deletedKeys, out long min, out long max))
+                {
+                    throw new CorruptionException(Path.Combine(walDir, record.SegmentId.ToString("D8", CultureInfo.InvariantCulture) + WriteAheadLog.Extension), 0, "a WAL delete entry passed its checksum but does not decode");
+                }
+
+                // Again on the files too: a snapshot file published after the delete but before its tombstones
+                // (a crash in between) must not bring the points back.
+                cache.Delete(deletedKeys, min, max);
+                TombstoneFiles(files, deletedKeys, min, max);
+                continue;
+            }
+
             if (!PointBatchCodec.TryDecode(record.Payload, batch))
             {
                 throw new CorruptionException(Path.Combine(walDir, record.SegmentId.ToString("D8", CultureInfo.InvariantCulture) + WriteAheadLog.Extension), 0, "a WAL entry passed its checksum but does not decode");
@@ -237,6 +256,8 @@ public sealed class Shard : IAsyncDisposable
                 {
                     snapshot = _cache.TakeSnapshot();
                     roll = _wal.RollAsync();
+                    _snapshotFrozen = true;
+                    _deletesDuringSnapshot.Clear();
                 }
                 finally
                 {
@@ -258,9 +279,33 @@ public sealed class Shard : IAsyncDisposable
                     writer.Finish();
                 }
 
-                _files = [.. _files, TsmReader.Open(path)];
+                TsmReader written = TsmReader.Open(path);
+                await _gate.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    foreach (var (keys, min, max) in _deletesDuringSnapshot)
+                    {
+                        TombstoneFiles([written], keys, min, max);
+                    }
+
+                    _files = [.. _files, written];
+                    _deletesDuringSnapshot.Clear();
+                    _snapshotFrozen = false;
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+
                 StorageMetrics.RecordSince(StorageMetrics.SnapshotSeconds, started);
                 StorageMetrics.SnapshotBytes.Add(new FileInfo(path).Length);
+            }
+            else
+            {
+                await _gate.WaitAsync().ConfigureAwait(false);
+                _deletesDuringSnapshot.Clear();
+                _snapshotFrozen = false;
+                _gate.Release();
             }
 
             // Readers see the file before the cache lets go of the same points.
@@ -275,6 +320,81 @@ public sealed class Shard : IAsyncDisposable
     }
 
     /// <summary>
+    /// Deletes the points of the given keys in [<paramref name="minTime"/>, <paramref name="maxTime"/>]: at once
+    /// from the cache, as tombstones (durable) beside every file that holds them, and as a WAL entry so that a
+    /// restart replays the delete over the replayed points. Visible to readers when it returns. Compaction
+    /// (storage part 2) removes the points from the files for good.
+    /// </summary>
+    public async Task DeleteAsync(IReadOnlyList<(byte[] SeriesKey, byte[] Field)> keys, long minTime, long maxTime)
+    {
+        if (keys.Count == 0 || maxTime < minTime)
+        {
+            return;
+        }
+
+        PreparedEntry entry;
+        using (var payload = new ByteWriter(256))
+        {
+            PointBatchCodec.EncodeDelete(keys, minTime, maxTime, payload);
+            entry = WriteAheadLog.Prepare(payload.WrittenSpan);
+        }
+
+        Task durable;
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _cache.Delete(keys, minTime, maxTime);
+            TombstoneFiles(_files, keys, minTime, maxTime);
+            if (_snapshotFrozen)
+            {
+                _deletesDuringSnapshot.Add((keys, minTime, maxTime));
+            }
+
+            durable = _wal.AppendAsync(entry);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await durable.ConfigureAwait(false);
+        Volatile.Write(ref _lastWriteTicks, Environment.TickCount64);
+    }
+
+    private static bool Overlaps(TsmReader file, int keyIndex, long minTime, long maxTime)
+    {
+        foreach (TsmIndexEntry e in file.BlocksOverlapping(file.GetKey(keyIndex), minTime, maxTime))
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    // Appends (fsynced) a tombstone beside each file for the keys it holds with points in the range; a range
+    // already recorded for a key is not recorded again (a replayed delete).
+    private static void TombstoneFiles(IReadOnlyList<TsmReader> files, IReadOnlyList<(byte[] SeriesKey, byte[] Field)> keys, long minTime, long maxTime)
+    {
+        var range = new Tombstone(minTime, maxTime);
+        foreach (TsmReader file in files)
+        {
+            var add = new List<(byte[], byte[], Tombstone)>();
+            foreach (var (series, field) in keys)
+            {
+                if (file.TryFind(series, field, out int k) && Overlaps(file, k, minTime, maxTime) && !file.Tombstones.For(series, field).Contains(range))
+                {
+                    add.Add((series, field, range));
+                }
+            }
+
+            if (add.Count > 0)
+            {
+                file.Tombstones.Append(add);
+            }
+        }
+    }
+
+    /// <summary>
     /// Every stored point of a key in [<paramref name="minTime"/>, <paramref name="maxTime"/>], sorted by time,
     /// newer writes of a timestamp winning (cache over files, later files over earlier), tombstones applied.
     /// </summary>
@@ -284,8 +404,15 @@ public sealed class Shard : IAsyncDisposable
         // whatever moves from cache to file meanwhile is seen in one or the other (reading the files first
         // could miss it in both). Cache values are applied last: they are the newest.
         CacheEntry? cached = _cache.Read(seriesKey, field, minTime, maxTime);
-        var points = new SortedDictionary<long, (long Bits, byte[]? String)>();
+
+        // Each file gives one sorted run (a key's blocks in one file never overlap); runs are merged oldest
+        // first, a newer run winning a timestamp both hold. Snapshots cut time in order, so runs usually
+        // follow one another and the merge is an append.
+        Run merged = default;
+        bool any = false;
         using var strings = new StringColumn();
+        long[] ts = [];
+        long[] bits = [];
         foreach (TsmReader file in _files)
         {
             if (!file.TryFind(seriesKey, field, out int k))
@@ -295,16 +422,16 @@ public sealed class Shard : IAsyncDisposable
 
             TsmKey key = file.GetKey(k);
             IReadOnlyList<Tombstone> deleted = file.Tombstones.For(seriesKey, field);
-            var ts = new long[_options.MaxPointsPerBlock];
-            var bits = new long[_options.MaxPointsPerBlock];
+            var run = new RunBuilder(key.Type == FieldType.String);
             foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
             {
                 if (ts.Length < e.Count)
                 {
-                    ts = new long[e.Count];
-                    bits = new long[e.Count];
+                    ts = new long[Math.Max(e.Count, _options.MaxPointsPerBlock)];
+                    bits = new long[ts.Length];
                 }
 
+                strings.Clear();
                 int n = key.Type switch
                 {
                     FieldType.Float => file.ReadFloats(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan())),
@@ -316,25 +443,245 @@ public sealed class Shard : IAsyncDisposable
                 for (int i = 0; i < n; i++)
                 {
                     long t = ts[i];
-                    if (t < minTime || t > maxTime || deleted.Any(d => d.Contains(t)))
+                    if (t < minTime || t > maxTime || (deleted.Count > 0 && IsDeleted(deleted, t)))
                     {
                         continue;
                     }
 
-                    points[t] = key.Type == FieldType.String ? (0, strings[i].ToArray()) : (bits[i], null);
+                    run.Add(t, bits[i], key.Type == FieldType.String ? strings[i].ToArray() : null);
+                }
+            }
+
+            merged = any ? Run.Merge(merged, run.Build()) : run.Build();
+            any = true;
+        }
+
+        if (cached is not null && cached.Times.Length > 0)
+        {
+            var run = new Run(cached.Times, cached.Bits, cached.Strings, cached.Times.Length);
+            merged = any ? Run.Merge(merged, run) : run;
+            any = true;
+        }
+
+        return any ? merged.ToArrays() : ([], [], []);
+    }
+
+    /// <summary>
+    /// The first (or last) point of a key in [<paramref name="minTime"/>, <paramref name="maxTime"/>], from
+    /// block metadata: only the edge block of each file is decoded (walking inward past blocks whose points
+    /// are all deleted or out of range), not the whole range. On a timestamp held twice the newest source wins.
+    /// </summary>
+    public (bool Found, long Time, long Bits, byte[]? String) ReadEdge(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, bool last)
+    {
+        CacheEntry? cached = _cache.Read(seriesKey, field, minTime, maxTime);
+        (bool Found, long Time, long Bits, byte[]? String) best = default;
+        if (cached is not null && cached.Times.Length > 0)
+        {
+            int i = last ? cached.Times.Length - 1 : 0;
+            best = (true, cached.Times[i], cached.Bits[i], cached.Strings?[i]);
+        }
+
+        TsmReader[] files = _files;
+        using var strings = new StringColumn();
+        long[] ts = [];
+        long[] bits = [];
+        for (int f = files.Length - 1; f >= 0; f--)
+        {
+            TsmReader file = files[f];
+            if (!file.TryFind(seriesKey, field, out int k))
+            {
+                continue;
+            }
+
+            TsmKey key = file.GetKey(k);
+            var blocks = new List<TsmIndexEntry>();
+            foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
+            {
+                blocks.Add(e);
+            }
+
+            IReadOnlyList<Tombstone> deleted = file.Tombstones.For(seriesKey, field);
+            for (int b = 0; b < blocks.Count; b++)
+            {
+                TsmIndexEntry e = blocks[last ? blocks.Count - 1 - b : b];
+
+                // Nothing in this block (or further in) can beat what is found: newer sources won ties already.
+                if (best.Found && (last ? e.MaxTime <= best.Time : e.MinTime >= best.Time))
+                {
+                    break;
+                }
+
+                if (ts.Length < e.Count)
+                {
+                    ts = new long[Math.Max(e.Count, _options.MaxPointsPerBlock)];
+                    bits = new long[ts.Length];
+                }
+
+                strings.Clear();
+                int n = key.Type switch
+                {
+                    FieldType.Float => file.ReadFloats(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan())),
+                    FieldType.Integer => file.ReadIntegers(e, ts, bits),
+                    FieldType.Unsigned => file.ReadUnsigned(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, ulong>(bits.AsSpan())),
+                    FieldType.Boolean => ReadBooleans(file, e, ts, bits),
+                    _ => file.ReadStrings(e, ts, strings),
+                };
+                bool foundInBlock = false;
+                for (int step = 0; step < n; step++)
+                {
+                    int i = last ? n - 1 - step : step;
+                    long t = ts[i];
+                    if (t < minTime || t > maxTime || (deleted.Count > 0 && IsDeleted(deleted, t)))
+                    {
+                        continue;
+                    }
+
+                    if (!best.Found || (last ? t > best.Time : t < best.Time))
+                    {
+                        best = (true, t, bits[i], key.Type == FieldType.String ? strings[i].ToArray() : null);
+                    }
+
+                    foundInBlock = true;
+                    break;
+                }
+
+                if (foundInBlock)
+                {
+                    break;
                 }
             }
         }
 
-        if (cached is not null)
+        return best;
+    }
+
+    private static bool IsDeleted(IReadOnlyList<Tombstone> deleted, long t)
+    {
+        for (int i = 0; i < deleted.Count; i++)
         {
-            for (int i = 0; i < cached.Times.Length; i++)
+            if (deleted[i].Contains(t))
             {
-                points[cached.Times[i]] = (cached.Bits[i], cached.Strings?[i]);
+                return true;
             }
         }
 
-        return ([.. points.Keys], [.. points.Values.Select(p => p.Bits)], [.. points.Values.Select(p => p.String)]);
+        return false;
+    }
+
+    /// <summary>Points sorted by time, distinct times.</summary>
+    private readonly record struct Run(long[] Times, long[] Bits, byte[]?[]? Strings, int Count)
+    {
+        public (long[] Times, long[] Bits, byte[]?[] Strings) ToArrays() =>
+            (Times.Length == Count ? Times : Times[..Count],
+             Bits.Length == Count ? Bits : Bits[..Count],
+             Strings is null ? new byte[]?[Count] : Strings.Length == Count ? Strings : Strings[..Count]);
+
+        /// <summary>Merges two runs; on a timestamp both hold, <paramref name="newer"/> wins.</summary>
+        public static Run Merge(Run older, Run newer)
+        {
+            if (newer.Count == 0)
+            {
+                return older;
+            }
+
+            if (older.Count == 0)
+            {
+                return newer;
+            }
+
+            bool strings = older.Strings is not null || newer.Strings is not null;
+            int capacity = older.Count + newer.Count;
+            var times = new long[capacity];
+            var bits = new long[capacity];
+            byte[]?[]? strs = strings ? new byte[]?[capacity] : null;
+            int i = 0;
+            int j = 0;
+            int n = 0;
+            if (older.Times[older.Count - 1] < newer.Times[0])
+            {
+                // The usual case: the newer run starts after the older one ends.
+                Array.Copy(older.Times, times, older.Count);
+                Array.Copy(older.Bits, bits, older.Count);
+                Array.Copy(newer.Times, 0, times, older.Count, newer.Count);
+                Array.Copy(newer.Bits, 0, bits, older.Count, newer.Count);
+                if (strs is not null)
+                {
+                    older.Strings?.AsSpan(0, older.Count).CopyTo(strs);
+                    newer.Strings?.AsSpan(0, newer.Count).CopyTo(strs.AsSpan(older.Count));
+                }
+
+                return new Run(times, bits, strs, capacity);
+            }
+
+            while (i < older.Count || j < newer.Count)
+            {
+                bool takeNewer = j < newer.Count && (i >= older.Count || newer.Times[j] <= older.Times[i]);
+                if (takeNewer)
+                {
+                    if (i < older.Count && older.Times[i] == newer.Times[j])
+                    {
+                        i++; // the same timestamp in both: the newer value replaces the older
+                    }
+
+                    times[n] = newer.Times[j];
+                    bits[n] = newer.Bits[j];
+                    if (strs is not null)
+                    {
+                        strs[n] = newer.Strings?[j];
+                    }
+
+                    j++;
+                }
+                else
+                {
+                    times[n] = older.Times[i];
+                    bits[n] = older.Bits[i];
+                    if (strs is not null)
+                    {
+                        strs[n] = older.Strings?[i];
+                    }
+
+                    i++;
+                }
+
+                n++;
+            }
+
+            return new Run(times, bits, strs, n);
+        }
+    }
+
+    /// <summary>Collects one file's points of a key, already in time order.</summary>
+    private struct RunBuilder(bool strings)
+    {
+        private long[] _times = new long[64];
+        private long[] _bits = new long[64];
+        private byte[]?[]? _strings = strings ? new byte[]?[64] : null;
+        private int _count;
+
+        public void Add(long time, long bits, byte[]? s)
+        {
+            if (_count == _times.Length)
+            {
+                Array.Resize(ref _times, _count * 2);
+                Array.Resize(ref _bits, _count * 2);
+                if (_strings is not null)
+                {
+                    Array.Resize(ref _strings, _count * 2);
+                }
+            }
+
+            _times[_count] = time;
+            _bits[_count] = bits;
+            if (_strings is not null)
+            {
+                _strings[_count] = s;
+            }
+
+            _count++;
+        }
+
+        public readonly Run Build() => new(_times, _bits, _strings, _count);
     }
 
     public async ValueTask DisposeAsync()
