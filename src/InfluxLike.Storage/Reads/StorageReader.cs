@@ -60,44 +60,18 @@ public static class StorageReader
     /// <summary>Every series field matching the request that has points in the range, series in id order, fields by name.</summary>
     public static IEnumerable<SeriesFieldData> ReadFilter(StorageEngine engine, ReadRequest request)
     {
-        if (request.Stop <= request.Start)
+        foreach (var (key, measurement, tags, field, type) in MatchingFields(engine, request))
         {
-            yield break;
-        }
-
-        SeriesIndex index = engine.GetIndex(request.Bucket);
-        foreach (ulong id in index.Find(request.Predicate))
-        {
-            byte[] key = index.GetSeriesKey(id).ToArray();
-            var (measurementBytes, tagBytes) = SeriesKey.Parse(key);
-            string measurement = Encoding.UTF8.GetString(measurementBytes);
-            KeyValuePair<string, string>[] tags = [.. tagBytes.Select(t => new KeyValuePair<string, string>(Encoding.UTF8.GetString(t.Key), Encoding.UTF8.GetString(t.Value)))];
-            foreach (var (field, type) in index.FieldKeys(measurement))
+            var (times, bits, strings) = engine.Read(request.Bucket, key, Encoding.UTF8.GetBytes(field), request.Start, request.Stop - 1);
+            if (times.Length > 0)
             {
-                if (request.Fields is not null && !request.Fields.Contains(field))
-                {
-                    continue;
-                }
-
-                if (request.Accept is not null && !request.Accept(measurement, tags, field))
-                {
-                    continue;
-                }
-
-                var (times, bits, strings) = engine.Read(request.Bucket, key, Encoding.UTF8.GetBytes(field), request.Start, request.Stop - 1);
-                if (times.Length > 0)
-                {
-                    yield return new SeriesFieldData(key, measurement, tags, field, type, times, bits, strings);
-                }
+                yield return new SeriesFieldData(key, measurement, tags, field, type, times, bits, strings);
             }
         }
     }
 
-    /// <summary>
-    /// Every series field matching the request that has points in the range, each with only its first (or last)
-    /// point: what first() and last() select, answered from the edge blocks without reading the range.
-    /// </summary>
-    public static IEnumerable<SeriesFieldData> ReadSelector(StorageEngine engine, ReadRequest request, bool last)
+    // The series fields the request selects (index predicate, field list, exact test), series in id order.
+    private static IEnumerable<(byte[] Key, string Measurement, KeyValuePair<string, string>[] Tags, string Field, FieldType Type)> MatchingFields(StorageEngine engine, ReadRequest request)
     {
         if (request.Stop <= request.Start)
         {
@@ -113,16 +87,26 @@ public static class StorageReader
             KeyValuePair<string, string>[] tags = [.. tagBytes.Select(t => new KeyValuePair<string, string>(Encoding.UTF8.GetString(t.Key), Encoding.UTF8.GetString(t.Value)))];
             foreach (var (field, type) in index.FieldKeys(measurement))
             {
-                if ((request.Fields is not null && !request.Fields.Contains(field)) || (request.Accept is not null && !request.Accept(measurement, tags, field)))
+                if ((request.Fields is null || request.Fields.Contains(field)) && (request.Accept is null || request.Accept(measurement, tags, field)))
                 {
-                    continue;
+                    yield return (key, measurement, tags, field, type);
                 }
+            }
+        }
+    }
 
-                var edge = engine.ReadEdge(request.Bucket, key, Encoding.UTF8.GetBytes(field), request.Start, request.Stop - 1, last);
-                if (edge.Found)
-                {
-                    yield return new SeriesFieldData(key, measurement, tags, field, type, [edge.Time], [edge.Bits], [edge.String]);
-                }
+    /// <summary>
+    /// Every series field matching the request that has points in the range, each with only its first (or last)
+    /// point: what first() and last() select, answered from the edge blocks without reading the range.
+    /// </summary>
+    public static IEnumerable<SeriesFieldData> ReadSelector(StorageEngine engine, ReadRequest request, bool last)
+    {
+        foreach (var (key, measurement, tags, field, type) in MatchingFields(engine, request))
+        {
+            var edge = engine.ReadEdge(request.Bucket, key, Encoding.UTF8.GetBytes(field), request.Start, request.Stop - 1, last);
+            if (edge.Found)
+            {
+                yield return new SeriesFieldData(key, measurement, tags, field, type, [edge.Time], [edge.Bits], [edge.String]);
             }
         }
     }

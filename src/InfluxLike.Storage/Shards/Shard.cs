@@ -425,21 +425,7 @@ public sealed class Shard : IAsyncDisposable
             var run = new RunBuilder(key.Type == FieldType.String);
             foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
             {
-                if (ts.Length < e.Count)
-                {
-                    ts = new long[Math.Max(e.Count, _options.MaxPointsPerBlock)];
-                    bits = new long[ts.Length];
-                }
-
-                strings.Clear();
-                int n = key.Type switch
-                {
-                    FieldType.Float => file.ReadFloats(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan())),
-                    FieldType.Integer => file.ReadIntegers(e, ts, bits),
-                    FieldType.Unsigned => file.ReadUnsigned(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, ulong>(bits.AsSpan())),
-                    FieldType.Boolean => ReadBooleans(file, e, ts, bits),
-                    _ => file.ReadStrings(e, ts, strings),
-                };
+                int n = DecodeBlock(file, e, key.Type, ref ts, ref bits, strings);
                 for (int i = 0; i < n; i++)
                 {
                     long t = ts[i];
@@ -511,21 +497,7 @@ public sealed class Shard : IAsyncDisposable
                     break;
                 }
 
-                if (ts.Length < e.Count)
-                {
-                    ts = new long[Math.Max(e.Count, _options.MaxPointsPerBlock)];
-                    bits = new long[ts.Length];
-                }
-
-                strings.Clear();
-                int n = key.Type switch
-                {
-                    FieldType.Float => file.ReadFloats(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan())),
-                    FieldType.Integer => file.ReadIntegers(e, ts, bits),
-                    FieldType.Unsigned => file.ReadUnsigned(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, ulong>(bits.AsSpan())),
-                    FieldType.Boolean => ReadBooleans(file, e, ts, bits),
-                    _ => file.ReadStrings(e, ts, strings),
-                };
+                int n = DecodeBlock(file, e, key.Type, ref ts, ref bits, strings);
                 bool foundInBlock = false;
                 for (int step = 0; step < n; step++)
                 {
@@ -553,6 +525,26 @@ public sealed class Shard : IAsyncDisposable
         }
 
         return best;
+    }
+
+    // Decodes one block into the reused buffers (grown when a block is larger); strings go to the column.
+    private int DecodeBlock(TsmReader file, in TsmIndexEntry e, FieldType type, ref long[] ts, ref long[] bits, StringColumn strings)
+    {
+        if (ts.Length < e.Count)
+        {
+            ts = new long[Math.Max(e.Count, _options.MaxPointsPerBlock)];
+            bits = new long[ts.Length];
+        }
+
+        strings.Clear();
+        return type switch
+        {
+            FieldType.Float => file.ReadFloats(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan())),
+            FieldType.Integer => file.ReadIntegers(e, ts, bits),
+            FieldType.Unsigned => file.ReadUnsigned(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, ulong>(bits.AsSpan())),
+            FieldType.Boolean => ReadBooleans(file, e, ts, bits),
+            _ => file.ReadStrings(e, ts, strings),
+        };
     }
 
     private static bool IsDeleted(IReadOnlyList<Tombstone> deleted, long t)
