@@ -14,7 +14,7 @@ namespace InfluxLike.Benchmarks;
 /// Macro measurement of the TSBS query set (issue 7) in process: loads the workload (snapshotted to TSM files),
 /// then runs each of ../shared/perf's Flux queries 1 + 10 times through the query engine, pulling every table,
 /// and prints the median and the row count. The texts and windows are the harness's (make_queries).
-/// <c>dotnet InfluxLike.Benchmarks.dll query-tsbs FILE [runs]</c>
+/// <c>dotnet InfluxLike.Benchmarks.dll query-tsbs FILE [runs] [query name]</c> (a name runs that query only).
 /// </summary>
 internal static class QueryTsbsTool
 {
@@ -32,7 +32,7 @@ internal static class QueryTsbsTool
             BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "bench", TimeSpan.Zero);
             await LoadAsync(engine, bucket, file);
             await engine.SnapshotAllAsync();
-            var queries = Queries(t0, te, "host_0", "host_0");
+            var queries = Queries(t0, te, "host_0", "host_0").Where(q => args.Length < 3 || q.Item1 == args[2]).ToList();
             var storage = new EngineStorage(engine);
             Console.WriteLine($"{"query",-24} {"median ms",10} {"min ms",8} {"rows",8}");
             foreach (var (name, text) in queries)

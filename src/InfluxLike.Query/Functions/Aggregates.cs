@@ -147,8 +147,23 @@ public static class Aggregates
             return table;
         }
 
+        int best = SelectRow(data, Enumerable.Range(0, table.Rows), which);
+        if (which is "min" or "max" && type is not (Kind.Float or Kind.Int or Kind.UInt or Kind.String or Kind.Time or Kind.Bool))
+        {
+            throw new QueryException($"{which}: column \"{column}\" has type {Value.KindName(type)}");
+        }
+
+        return best < 0 ? TableOps.Slice(table, 0, 0) : TableOps.Gather(table, [best]);
+    }
+
+    /// <summary>
+    /// The row that min, max, first or last selects among <paramref name="rows"/> (in their order; the first of
+    /// equals for min and max; nulls skipped), or -1 when all are null.
+    /// </summary>
+    public static int SelectRow(ColumnData data, IEnumerable<int> rows, string which)
+    {
         int best = -1;
-        for (int r = 0; r < table.Rows; r++)
+        foreach (int r in rows)
         {
             if (data.IsNull(r))
             {
@@ -178,12 +193,7 @@ public static class Aggregates
             }
         }
 
-        if (which is "min" or "max" && type is not (Kind.Float or Kind.Int or Kind.UInt or Kind.String or Kind.Time or Kind.Bool))
-        {
-            throw new QueryException($"{which}: column \"{column}\" has type {Value.KindName(type)}");
-        }
-
-        return best < 0 ? TableOps.Slice(table, 0, 0) : TableOps.Gather(table, [best]);
+        return best;
     }
 
     private static GroupKey WithoutColumn(GroupKey key, string column)

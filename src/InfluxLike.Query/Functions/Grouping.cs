@@ -316,16 +316,29 @@ public static class Grouping
             return result;
         }
 
-        var byStart = new SortedDictionary<long, List<int>>();
-        for (int r = 0; r < table.Rows; r++)
+        // Rows come mostly in time order: consecutive rows of one window skip the lookup; windows are sorted
+        // by start once at the end rather than kept sorted per row.
+        var byStart = new Dictionary<long, List<int>>();
+        ColumnData? times = tc >= 0 ? table.Data[tc] : null;
+        long lastStart = long.MinValue;
+        long lastStop = long.MinValue;
+        List<int>? lastList = null;
+        for (int r = 0; times is not null && r < table.Rows; r++)
         {
-            if (table.Data[tc].IsNull(r))
+            if (times.IsNull(r))
             {
                 continue;
             }
 
-            long t = table.Data[tc].Bits![r];
-            for (long s = spec.AlignedStart(t); spec.StopOf(s) > t; s = spec.Previous(s))
+            long t = times.Bits![r];
+            long aligned = spec.AlignedStart(t);
+            if (lastList is not null && aligned == lastStart && lastStop > t && spec.Period == spec.Every)
+            {
+                lastList.Add(r);
+                continue;
+            }
+
+            for (long s = aligned; spec.StopOf(s) > t; s = spec.Previous(s))
             {
                 if (s <= t)
                 {
@@ -335,6 +348,10 @@ public static class Grouping
                     }
 
                     list.Add(r);
+                    if (s == aligned)
+                    {
+                        (lastStart, lastStop, lastList) = (s, spec.StopOf(s), list);
+                    }
                 }
             }
         }
@@ -356,7 +373,7 @@ public static class Grouping
             }
         }
 
-        foreach (var (s, rows) in byStart)
+        foreach (var (s, rows) in byStart.OrderBy(w => w.Key))
         {
             long start = Math.Max(s, lower), stop = Math.Min(spec.StopOf(s), upper);
             if (stop <= start && rows.Count == 0)
@@ -374,6 +391,33 @@ public static class Grouping
     /// aggregateWindow: per table, the aggregate of each window, its time taken from the window's stop (or start),
     /// all in one table with the input's key.
     /// </summary>
+    /// <summary>
+    /// Keeps, of one table, only the rows a selector (min, max, first, last) picks in each window, in table
+    /// order: applied before a <c>group()</c> that merges whole tables, it leaves the selector's answer per
+    /// window unchanged (the winner of a window is among the kept rows, and so is whatever came before it)
+    /// while the merged table shrinks from every point to one row per table and window.
+    /// </summary>
+    public static Table PreSelect(Table table, WindowSpec spec, string column, string which)
+    {
+        int c = table.IndexOf(column);
+        if (c < 0 || table.IndexOf(TableOps.Time) < 0 || table.IsEmpty)
+        {
+            return table;
+        }
+
+        var keep = new SortedSet<int>();
+        foreach (var (_, _, rows) in Windows(table, spec, TableOps.Time, createEmpty: false))
+        {
+            int best = Aggregates.SelectRow(table.Data[c], rows, which);
+            if (best >= 0)
+            {
+                keep.Add(best);
+            }
+        }
+
+        return TableOps.Gather(table, [.. keep]);
+    }
+
     public static Table AggregateWindow(Table table, WindowSpec spec, Func<Table, Table> aggregate, string column, string timeSrc, string timeDst, bool createEmpty, bool selector)
     {
         var builder = new TableBuilder(table.Key);

@@ -60,12 +60,18 @@ public sealed class PerTableNode(string name, PlanNode input, Func<Table, QueryC
     public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => new PerTableNode(name, inputs[0], apply, arguments, changesKeys) { Aggregate = Aggregate };
 }
 
+/// <summary>A <c>group()</c> call: its columns and whether they are excluded (mode "except").</summary>
+public sealed record GroupCall(IReadOnlyList<string> Columns, bool Except);
+
 /// <summary>A call of a built-in aggregate or selector (count, sum, mean, min, max, first, last) on one column.</summary>
 public sealed record AggregateCall(string Function, string Column);
 
 /// <summary>A transformation over whole streams (group, union, join, sources).</summary>
 public sealed class StreamNode(string name, IReadOnlyList<PlanNode> inputs, Func<IReadOnlyList<IEnumerable<Table>>, QueryContext, IEnumerable<Table>> apply, string? arguments = null) : PlanNode
 {
+    /// <summary>For <c>group()</c>: its columns and mode (what the planner may reason about).</summary>
+    public GroupCall? Group { get; init; }
+
     public string Name => name;
 
     public override IReadOnlyList<PlanNode> Inputs => inputs;
@@ -75,7 +81,7 @@ public sealed class StreamNode(string name, IReadOnlyList<PlanNode> inputs, Func
     public override IEnumerable<Table> Execute(QueryContext context) =>
         apply([.. inputs.Select(i => i.Execute(context))], context);
 
-    public override PlanNode WithInputs(IReadOnlyList<PlanNode> newInputs) => new StreamNode(name, newInputs, apply, arguments);
+    public override PlanNode WithInputs(IReadOnlyList<PlanNode> newInputs) => new StreamNode(name, newInputs, apply, arguments) { Group = Group };
 }
 
 /// <summary>Marks a named result; passes tables through.</summary>

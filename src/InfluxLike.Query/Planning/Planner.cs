@@ -98,6 +98,15 @@ public static class Planner
                 return PushFilter(read, filter, closure, context) ?? node;
             case PerTableNode { Input: ReadRangeNode read, Aggregate: { Function: "first" or "last", Column: "_value" } call }:
                 return new ReadSelectorNode(read, call.Function == "last");
+            case AggregateWindowNode { Input: StreamNode { Group: { Columns.Count: 0, Except: false } } group } aw
+                when aw.Function is TableFunction { Name: "min" or "max" or "first" or "last" } tf && !aw.CreateEmpty && aw.TimeSrc == "_stop" && aw.TimeDst == "_time"
+                     && group.Inputs[0] is not PerTableNode { Name: "preselect" }:
+                // group() merges whole tables into one: a selector's winner per window can be picked per table first.
+                var spec = aw.Spec;
+                string which = tf.Name;
+                string column = aw.Column;
+                var pre = new PerTableNode("preselect", group.Inputs[0], (t, _) => [Grouping.PreSelect(t, spec, column, which)], $"fn: {which}, every: {spec.Every}");
+                return aw.WithInputs([group.WithInputs([pre])]);
             case AggregateWindowNode { Input: ReadRangeNode read } aw
                 when aw.Function is TableFunction tf && Aggregates.Names.Contains(tf.Name) && aw.Column == "_value" && aw.TimeSrc == "_stop" && aw.TimeDst == "_time"
                      && aw.Spec.Every.Months == 0 && aw.Spec.Period == aw.Spec.Every && aw.Spec.Offset.Months == 0 && !aw.Spec.Infinite:

@@ -142,7 +142,7 @@ public static class Universe
             }
 
             return Stream(new StreamNode("group", [a.Stream("tables")], (inputs, ctx) => Grouping.Group(inputs[0], columns, mode == "except", ctx),
-                $"columns: [{string.Join(", ", columns.Select(c => "\"" + c + "\""))}], mode: \"{mode}\""));
+                $"columns: [{string.Join(", ", columns.Select(c => "\"" + c + "\""))}], mode: \"{mode}\"") { Group = new GroupCall(columns, mode == "except") });
         });
 
         yield return new Builtin("sort", "tables", a =>

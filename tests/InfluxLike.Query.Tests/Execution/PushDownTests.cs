@@ -109,6 +109,13 @@ public sealed class PushDownTests : IAsyncLifetime
             data.Add(Range + filter + " |> first()");
         }
 
+        // Selectors picked per table before group() merges the tables (as TSBS's groupby-orderby-limit).
+        foreach (string fn in new[] { "max", "min", "first", "last" })
+        {
+            data.Add($"{Range} |> filter(fn: (r) => r._field == \"f\") |> group() |> aggregateWindow(every: 17m, fn: {fn}, createEmpty: false)");
+            data.Add($"{Range} |> filter(fn: (r) => r._field == \"n\" and r._measurement != \"mem\") |> group() |> aggregateWindow(every: 1h, offset: 5m, fn: {fn}, createEmpty: false) |> sort(columns: [\"_time\"], desc: true) |> limit(n: 3)");
+        }
+
         // Selectors on a range cutting through the data, and on a window with nothing in it.
         data.Add("from(bucket: \"b\") |> range(start: 2023-11-14T23:13:00Z, stop: 2023-11-15T00:41:07Z) |> last()");
         data.Add("from(bucket: \"b\") |> range(start: 2023-11-14T23:13:00Z, stop: 2023-11-15T00:41:07Z) |> first()");
@@ -130,6 +137,11 @@ public sealed class PushDownTests : IAsyncLifetime
         if (script.EndsWith("last()", StringComparison.Ordinal) || script.EndsWith("first()", StringComparison.Ordinal))
         {
             Assert.Contains("ReadSelector", pushed.Explain(), StringComparison.Ordinal);
+        }
+
+        if (script.Contains("group() |> aggregateWindow", StringComparison.Ordinal))
+        {
+            Assert.Contains("preselect", pushed.Explain(), StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain("Read", general.Explain(), StringComparison.Ordinal);
