@@ -145,6 +145,11 @@ public static class Grouping
             builder.AddColumn(rk, first.Columns[first.IndexOf(rk)].Type);
         }
 
+        if (PivotByTime(key, tables, rowKey, columnKey, valueColumn, builder) is { } fast)
+        {
+            return fast;
+        }
+
         // Distinct row keys in sorted order, then fill the cells.
         var rows = new SortedDictionary<Value[], int>(RowKeyComparer.Instance);
         var cells = new List<(Value[] Row, string Column, Kind Type, Value Value)>();
@@ -209,6 +214,143 @@ public static class Grouping
             foreach (var c in columnIndex.Values)
             {
                 builder[c].Append(grid[c, row]);
+            }
+
+            builder.EndRow();
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// The usual pivot (row key one time or integer column without nulls, column key constant within each table,
+    /// as <c>pivot(rowKey: ["_time"], columnKey: ["_field"])</c> on storage tables) without a sorted map and a row
+    /// key array per cell; null when the tables are not of that shape (the general way then applies).
+    /// </summary>
+    private static Table? PivotByTime(GroupKey key, List<Table> tables, string[] rowKey, string[] columnKey, string valueColumn, TableBuilder builder)
+    {
+        if (rowKey.Length != 1)
+        {
+            return null;
+        }
+
+        var names = new string[tables.Count];
+        Kind rowKind = Kind.Null;
+        int total = 0;
+        for (int t = 0; t < tables.Count; t++)
+        {
+            Table table = tables[t];
+            int rk = table.IndexOf(rowKey[0]);
+            if (table.IsEmpty)
+            {
+                continue;
+            }
+
+            ColumnData times = table.Data[rk];
+            Kind kind = table.Columns[rk].Type;
+            if (kind is not (Kind.Time or Kind.Int) || (rowKind != Kind.Null && kind != rowKind) || times.IsConstant)
+            {
+                return null;
+            }
+
+            rowKind = kind;
+            for (int r = 0; r < table.Rows; r++)
+            {
+                if (times.IsNull(r))
+                {
+                    return null;
+                }
+            }
+
+            var parts = new string[columnKey.Length];
+            for (int i = 0; i < columnKey.Length; i++)
+            {
+                ColumnData c = table.Data[table.IndexOf(columnKey[i])];
+                if (!c.IsConstant)
+                {
+                    return null;
+                }
+
+                parts[i] = c.ConstantValue.ToString();
+            }
+
+            names[t] = string.Join("_", parts);
+            total += table.Rows;
+        }
+
+        // Distinct row keys, sorted.
+        var all = new long[total];
+        int n = 0;
+        foreach (Table table in tables)
+        {
+            if (!table.IsEmpty)
+            {
+                table.Data[table.IndexOf(rowKey[0])].Bits.AsSpan(0, table.Rows).CopyTo(all.AsSpan(n));
+                n += table.Rows;
+            }
+        }
+
+        Array.Sort(all);
+        int distinct = 0;
+        for (int i = 0; i < all.Length; i++)
+        {
+            if (distinct == 0 || all[i] != all[distinct - 1])
+            {
+                all[distinct++] = all[i];
+            }
+        }
+
+        var times1 = all.AsSpan(0, distinct);
+        var columnIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var cellColumns = new List<Value[]>();
+        var cellTypes = new List<Kind>();
+        for (int t = 0; t < tables.Count; t++)
+        {
+            Table table = tables[t];
+            if (table.IsEmpty)
+            {
+                continue;
+            }
+
+            int vIdx = table.IndexOf(valueColumn);
+            Kind type = table.Columns[vIdx].Type;
+            if (!columnIndex.TryGetValue(names[t], out int c))
+            {
+                columnIndex[names[t]] = c = cellColumns.Count;
+                cellColumns.Add(new Value[distinct]);
+                cellTypes.Add(type);
+            }
+            else if (cellTypes[c] != type)
+            {
+                throw new QueryException($"pivot: column \"{names[t]}\" gets values of two types ({Value.KindName(cellTypes[c])} and {Value.KindName(type)})");
+            }
+
+            long[] rowTimes = table.Data[table.IndexOf(rowKey[0])].Bits!;
+            ColumnData values = table.Data[vIdx];
+            Value[] cells = cellColumns[c];
+            for (int r = 0; r < table.Rows; r++)
+            {
+                cells[times1.BinarySearch(rowTimes[r])] = values.Get(r); // a later table's cell wins, as in the general way
+            }
+        }
+
+        builder.AddColumn(rowKey[0], rowKind);
+        int[] added = [.. columnIndex.Keys.Select((name, i) => builder.AddColumn(name, cellTypes[i]))];
+        int rowColumn = builder.IndexOf(rowKey[0]);
+        for (int row = 0; row < distinct; row++)
+        {
+            builder[rowColumn].Append(rowKind == Kind.Time ? Value.Time(times1[row]) : Value.Int(times1[row]));
+            for (int k = 0; k < key.Columns.Length; k++)
+            {
+                if (key.Columns[k].Name != rowKey[0])
+                {
+                    builder[k].Append(key.Values[k]);
+                }
+            }
+
+            for (int c = 0; c < added.Length; c++)
+            {
+                builder[added[c]].Append(cellColumns[c][row]);
             }
 
             builder.EndRow();

@@ -55,6 +55,19 @@ public sealed class ReadWindowAggregateNode(ReadRangeNode read, long every, long
     public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => this;
 }
 
+/// <summary>Each series field's selected point per window (its time moved to the window start), ahead of group() + aggregateWindow.</summary>
+public sealed class ReadWindowSelectNode(ReadRangeNode read, long every, long offset, string selector) : PlanNode
+{
+    public override IReadOnlyList<PlanNode> Inputs => [];
+
+    public override string Describe() =>
+        $"ReadWindowSelect({read.Arguments}, every: {Formats.Duration(FluxDuration.FromNanoseconds(every))}, fn: {selector})";
+
+    public override IEnumerable<Table> Execute(QueryContext context) => context.Storage!.ReadWindowSelect(read.Spec(context), every, offset, selector, context);
+
+    public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => this;
+}
+
 /// <summary>first() or last() on a storage read, answered from the edge blocks of each series field.</summary>
 public sealed class ReadSelectorNode(ReadRangeNode read, bool last) : PlanNode
 {
@@ -100,12 +113,15 @@ public static class Planner
                 return new ReadSelectorNode(read, call.Function == "last");
             case AggregateWindowNode { Input: StreamNode { Group: { Columns.Count: 0, Except: false } } group } aw
                 when aw.Function is TableFunction { Name: "min" or "max" or "first" or "last" } tf && !aw.CreateEmpty && aw.TimeSrc == "_stop" && aw.TimeDst == "_time"
-                     && group.Inputs[0] is not PerTableNode { Name: "preselect" }:
-                // group() merges whole tables into one: a selector's winner per window can be picked per table first.
+                     && group.Inputs[0] is not (PerTableNode { Name: "preselect" } or ReadWindowSelectNode):
+                // group() merges whole tables into one: a selector's winner per window can be picked per table first,
+                // by storage when the tables come straight from a read and the windows are plain.
                 var spec = aw.Spec;
                 string which = tf.Name;
                 string column = aw.Column;
-                var pre = new PerTableNode("preselect", group.Inputs[0], (t, _) => [Grouping.PreSelect(t, spec, column, which)], $"fn: {which}, every: {spec.Every}");
+                PlanNode pre = group.Inputs[0] is ReadRangeNode source && column == "_value" && spec.Every.Months == 0 && spec.Period == spec.Every && spec.Offset.Months == 0 && !spec.Infinite
+                    ? new ReadWindowSelectNode(source, spec.Every.Nanoseconds, spec.Offset.Nanoseconds, which)
+                    : new PerTableNode("preselect", group.Inputs[0], (t, _) => [Grouping.PreSelect(t, spec, column, which)], $"fn: {which}, every: {spec.Every}");
                 return aw.WithInputs([group.WithInputs([pre])]);
             case AggregateWindowNode { Input: ReadRangeNode read } aw
                 when aw.Function is TableFunction tf && Aggregates.Names.Contains(tf.Name) && aw.Column == "_value" && aw.TimeSrc == "_stop" && aw.TimeDst == "_time"

@@ -102,4 +102,11 @@ public interface IQueryStorage
 
     /// <summary>What <c>first()</c> or <c>last()</c> gives on <see cref="ReadRange"/>'s tables: one row per series field.</summary>
     IEnumerable<Table> ReadSelector(ReadSpec spec, bool last, QueryContext context);
+
+    /// <summary>
+    /// <see cref="ReadRange"/>'s tables reduced to the point a selector (min, max, first, last) picks in each window
+    /// of <paramref name="every"/>, its <c>_time</c> moved to the window's start: what a <c>group()</c> followed by
+    /// <c>aggregateWindow</c> with the same selector and windows needs of each table.
+    /// </summary>
+    IEnumerable<Table> ReadWindowSelect(ReadSpec spec, long every, long offset, string selector, QueryContext context);
 }

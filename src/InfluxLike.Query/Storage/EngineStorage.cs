@@ -174,6 +174,53 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
         }
     }
 
+    public IEnumerable<Table> ReadWindowSelect(ReadSpec spec, long every, long offset, string selector, QueryContext context)
+    {
+        var request = Request(spec);
+        var which = selector switch
+        {
+            "min" => WindowAggregate.Min,
+            "max" => WindowAggregate.Max,
+            "first" => WindowAggregate.First,
+            "last" => WindowAggregate.Last,
+            _ => throw new QueryException($"\"{selector}\" is not a selector storage computes"),
+        };
+        var windowSpec = new Grouping.WindowSpec(FluxDuration.FromNanoseconds(every), FluxDuration.FromNanoseconds(every), FluxDuration.FromNanoseconds(offset));
+        foreach (var data in StorageReader.ReadFilter(engine, request))
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            var table = ToTable(data, spec.Start, spec.Stop);
+            if (data.Type is FieldType.String or FieldType.Boolean)
+            {
+                // Window values carry no strings, and booleans compare as Flux compares them: the general way.
+                yield return Grouping.PreSelect(table, windowSpec, "_value", selector);
+                continue;
+            }
+
+            var windows = StorageReader.AggregateWindows(data, request.Start, request.Stop, every, offset, which);
+            int n = windows.Count;
+            var times = new long[n];
+            var values = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                times[i] = windows[i].Start;
+                values[i] = windows[i].Bits;
+            }
+
+            var data2 = table.Data.ToArray();
+            data2[0] = ColumnData.Constant(Kind.Time, table.Key.Values[0], n);
+            data2[1] = ColumnData.Constant(Kind.Time, table.Key.Values[1], n);
+            data2[2] = new ColumnData(Kind.Time, times, null, null);
+            data2[3] = new ColumnData(table.Columns[3].Type, values, null, null);
+            for (int c = 4; c < data2.Length; c++)
+            {
+                data2[c] = data2[c].Resized(n);
+            }
+
+            yield return new Table(table.Key, table.Columns, data2, n);
+        }
+    }
+
     // The same table the general aggregateWindow builds: the aggregate's columns, then _time from each window's stop.
     private static Table WindowTable(Table source, SeriesFieldData data, List<WindowValue> windows, Grouping.WindowSpec spec, WindowAggregate which, bool selector, bool createEmpty)
     {
