@@ -152,6 +152,21 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_may_act_on_the_authorizations_it_is_given_and_no_other()
+    {
+        var (otherId, _) = await CreateTokenAsync(("read", "buckets", null));
+        var (victimId, _) = await CreateTokenAsync(("read", "buckets", null));
+        var (_, limited) = await CreateTokenAsync(("write", "authorizations", victimId), ("read", "authorizations", victimId));
+        using var client = _server.WithToken(limited);
+        var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v2/authorizations/{otherId}") { Content = JsonContent.Create(new { status = "inactive" }) };
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.SendAsync(patch)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.DeleteAsync($"/api/v2/authorizations/{otherId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v2/authorizations/{victimId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.Client.GetAsync($"/api/v2/authorizations/{victimId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Client.GetAsync($"/api/v2/authorizations/{otherId}")).StatusCode);
+    }
+
+    [Fact]
     public async Task Bad_permissions_are_refused_with_a_clear_message()
     {
         string org = await OrgIdAsync();

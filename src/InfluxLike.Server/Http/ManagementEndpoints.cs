@@ -73,6 +73,34 @@ internal static class ManagementEndpoints
 
     // ---- organizations ------------------------------------------------------------------------
 
+    // 401 without a valid token, then 404 when the object is missing, then 403 without the permission.
+    private static IResult? Guard(HttpContext ctx, Authenticator authenticator, bool found, string what, Func<AuthorizationInfo, bool> allowed, string denied, out AuthorizationInfo auth)
+    {
+        if (!Api.TryAuthenticate(ctx, authenticator, out auth, out var fail))
+        {
+            return fail;
+        }
+
+        return !found ? Api.NotFound(what) : !allowed(auth) ? Api.Forbidden(denied) : null;
+    }
+
+    // A catalog refusal as the API answers it: a taken name is a conflict (422), a bad value is invalid (400).
+    private static IResult Mutate(Func<IResult> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (CatalogConflictException e)
+        {
+            return Api.Error(422, "conflict", e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            return Api.Error(400, "invalid", e.Message);
+        }
+    }
+
     private static bool CanSeeOrg(AuthorizationInfo a, OrgInfo o) => a.OrgId == o.Id || a.Allows(Permission.Read, "orgs", o.Id, o.Id);
 
     private static IResult ListOrgs(HttpContext ctx, StorageEngine engine, Authenticator authenticator, string? org, string? orgID)
@@ -122,19 +150,11 @@ internal static class ManagementEndpoints
             return error!;
         }
 
-        try
+        return Mutate(() =>
         {
             OrgInfo o = engine.Catalog.CreateOrg(request.Name ?? "", request.Description);
             return Results.Json(Api.ToDto(o), ServerJsonContext.Default.OrgDto, statusCode: 201);
-        }
-        catch (CatalogConflictException e)
-        {
-            return Api.Error(422, "conflict", e.Message);
-        }
-        catch (ArgumentException e)
-        {
-            return Api.Error(400, "invalid", e.Message);
-        }
+        });
     }
 
     private static IResult DeleteOrg(HttpContext ctx, StorageEngine engine, Authenticator authenticator, string id)
@@ -271,37 +291,19 @@ internal static class ManagementEndpoints
             return Api.Error(422, "unprocessable entity", bad);
         }
 
-        try
+        return Mutate(() =>
         {
             BucketInfo b = engine.Catalog.CreateBucket(request.OrgId, request.Name ?? "", retention, shard, request.Description);
             return Results.Json(Api.ToDto(b), ServerJsonContext.Default.BucketDto, statusCode: 201);
-        }
-        catch (CatalogConflictException e)
-        {
-            return Api.Error(422, "conflict", e.Message);
-        }
-        catch (ArgumentException e)
-        {
-            return Api.Error(400, "invalid", e.Message);
-        }
+        });
     }
 
     private static async Task<IResult> UpdateBucketAsync(HttpContext ctx, StorageEngine engine, Authenticator authenticator, string id)
     {
-        if (!Api.TryAuthenticate(ctx, authenticator, out var a, out var fail))
-        {
-            return fail!;
-        }
-
         BucketInfo? b = engine.Catalog.GetBucket(id);
-        if (b is null)
+        if (Guard(ctx, authenticator, b is not null, $"bucket {id}", caller => caller.Allows(Permission.Write, "buckets", b!.OrgId, b!.Id), "change this bucket", out _) is { } stop)
         {
-            return Api.NotFound($"bucket {id}");
-        }
-
-        if (!a.Allows(Permission.Write, "buckets", b.OrgId, b.Id))
-        {
-            return Api.Forbidden("change this bucket");
+            return stop;
         }
 
         var (request, error) = await Api.ReadJsonAsync(ctx.Request, ServerJsonContext.Default.PatchBucketRequest).ConfigureAwait(false);
@@ -323,37 +325,19 @@ internal static class ManagementEndpoints
             (retention, shard) = (r, s);
         }
 
-        try
+        return Mutate(() =>
         {
             BucketInfo? updated = engine.Catalog.UpdateBucket(id, request.Name, request.Description, retention, shard);
             return updated is null ? Api.NotFound($"bucket {id}") : Results.Json(Api.ToDto(updated), ServerJsonContext.Default.BucketDto);
-        }
-        catch (CatalogConflictException e)
-        {
-            return Api.Error(422, "conflict", e.Message);
-        }
-        catch (ArgumentException e)
-        {
-            return Api.Error(400, "invalid", e.Message);
-        }
+        });
     }
 
     private static async Task<IResult> DeleteBucketAsync(HttpContext ctx, StorageEngine engine, Authenticator authenticator, string id)
     {
-        if (!Api.TryAuthenticate(ctx, authenticator, out var a, out var fail))
-        {
-            return fail!;
-        }
-
         BucketInfo? b = engine.Catalog.GetBucket(id);
-        if (b is null)
+        if (Guard(ctx, authenticator, b is not null, $"bucket {id}", caller => caller.Allows(Permission.Write, "buckets", b!.OrgId, b!.Id), "delete this bucket", out _) is { } stop)
         {
-            return Api.NotFound($"bucket {id}");
-        }
-
-        if (!a.Allows(Permission.Write, "buckets", b.OrgId, b.Id))
-        {
-            return Api.Forbidden("delete this bucket");
+            return stop;
         }
 
         return await engine.DropBucketAsync(id).ConfigureAwait(false) ? Results.NoContent() : Api.NotFound($"bucket {id}");
@@ -462,20 +446,10 @@ internal static class ManagementEndpoints
 
     private static async Task<IResult> UpdateAuthorizationAsync(HttpContext ctx, StorageEngine engine, Authenticator authenticator, string id)
     {
-        if (!Api.TryAuthenticate(ctx, authenticator, out var a, out var fail))
-        {
-            return fail!;
-        }
-
         AuthorizationInfo? x = authenticator.Store.Get(id);
-        if (x is null)
+        if (Guard(ctx, authenticator, x is not null, $"authorization {id}", caller => caller.Allows(Permission.Write, "authorizations", x!.OrgId, x!.Id), "change this token", out _) is { } stop)
         {
-            return Api.NotFound($"authorization {id}");
-        }
-
-        if (!a.Allows(Permission.Write, "authorizations", x.OrgId, x.Id))
-        {
-            return Api.Forbidden("change this token");
+            return stop;
         }
 
         var (request, error) = await Api.ReadJsonAsync(ctx.Request, ServerJsonContext.Default.PatchAuthorizationRequest).ConfigureAwait(false);
@@ -497,20 +471,10 @@ internal static class ManagementEndpoints
 
     private static IResult DeleteAuthorization(HttpContext ctx, Authenticator authenticator, string id)
     {
-        if (!Api.TryAuthenticate(ctx, authenticator, out var a, out var fail))
-        {
-            return fail!;
-        }
-
         AuthorizationInfo? x = authenticator.Store.Get(id);
-        if (x is null)
+        if (Guard(ctx, authenticator, x is not null, $"authorization {id}", caller => caller.Allows(Permission.Write, "authorizations", x!.OrgId, x!.Id), "delete this token", out _) is { } stop)
         {
-            return Api.NotFound($"authorization {id}");
-        }
-
-        if (!a.Allows(Permission.Write, "authorizations", x.OrgId, x.Id))
-        {
-            return Api.Forbidden("delete this token");
+            return stop;
         }
 
         authenticator.Store.Delete(id);
