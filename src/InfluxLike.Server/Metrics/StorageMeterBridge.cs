@@ -80,5 +80,9 @@ internal static class StorageMeterBridge
             }
         });
         listener.Start();
+
+        // Publish the instruments now (their class initialises lazily on the first write), so /metrics shows the
+        // counters at zero from start-up rather than only after the first write.
+        _ = StorageMetrics.ValuesWritten;
     }
 }
