@@ -97,3 +97,37 @@ public class DeleteTests
         }
     }
 }
+
+/// <summary>A snapshot that cannot write its file keeps everything and succeeds on the next try.</summary>
+public class SnapshotRetryTests
+{
+    [Fact]
+    public async Task A_failed_snapshot_keeps_its_points_and_the_retry_writes_them()
+    {
+        using var dir = new TempDir();
+        BucketInfo bucket;
+        await using (var engine = StorageEngine.Open(dir.Path))
+        {
+            bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+            await engine.WriteLineProtocolAsync(bucket, Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 50).Select(t => $"m,h=a v={t} {t}\n"))), Precision.Nanoseconds, 0);
+
+            // Block the snapshot's file name (as a full or failing disk would): writing it fails.
+            string shard = Directory.GetDirectories(Path.Combine(dir.Path, "buckets", bucket.Id, "shards")).Single();
+            Directory.CreateDirectory(Path.Combine(shard, "000000001.tsm"));
+            await Assert.ThrowsAnyAsync<IOException>(engine.SnapshotAllAsync);
+            Assert.Equal(50, engine.Read(bucket, "m,h=a"u8, "v"u8, long.MinValue, long.MaxValue).Times.Length);
+
+            // Writes go on meanwhile; the next snapshot writes the frozen points under the next name.
+            await engine.WriteLineProtocolAsync(bucket, Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(50, 50).Select(t => $"m,h=a v={t} {t}\n"))), Precision.Nanoseconds, 0);
+            await engine.SnapshotAllAsync();
+            Assert.Equal(100, engine.Read(bucket, "m,h=a"u8, "v"u8, long.MinValue, long.MaxValue).Times.Length);
+            Assert.Contains(Directory.GetFiles(shard, "*.tsm"), f => Path.GetFileName(f) == "000000002.tsm");
+        }
+
+        await using (var engine = StorageEngine.Open(dir.Path))
+        {
+            long[] times = engine.Read(bucket, "m,h=a"u8, "v"u8, long.MinValue, long.MaxValue).Times;
+            Assert.Equal([.. Enumerable.Range(0, 100).Select(i => (long)i)], times);
+        }
+    }
+}
