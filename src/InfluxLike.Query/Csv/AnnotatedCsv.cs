@@ -403,6 +403,17 @@ public sealed class AnnotatedCsvWriter
         char d = _dialect.Delimiter;
         var line = new StringBuilder(128);
         string resultCell = _dialect.DefaultRow ? "" : Quote(result);
+
+        // A constant column (the group key's, typically) is formatted once per table, not once per row.
+        var constants = new string?[table.Columns.Length];
+        for (int c = 0; c < constants.Length; c++)
+        {
+            if (table.Data[c].IsConstant)
+            {
+                constants[c] = ConstantCell(table.Data[c].ConstantValue);
+            }
+        }
+
         for (int row = 0; row < table.Rows; row++)
         {
             line.Clear();
@@ -410,7 +421,14 @@ public sealed class AnnotatedCsvWriter
             for (int c = 0; c < table.Columns.Length; c++)
             {
                 line.Append(d);
-                AppendCell(line, table.Data[c], row);
+                if (constants[c] is { } text)
+                {
+                    line.Append(text);
+                }
+                else
+                {
+                    AppendCell(line, table.Data[c], row);
+                }
             }
 
             line.Append("\r\n");
@@ -500,6 +518,17 @@ public sealed class AnnotatedCsvWriter
         Kind.Float => "double",
         Kind.Time => "dateTime:RFC3339",
         _ => "string",
+    };
+
+    private string ConstantCell(Value v) => v.Kind switch
+    {
+        Kind.String => Quote(v.AsString),
+        Kind.Int => v.AsInt.ToString(CultureInfo.InvariantCulture),
+        Kind.UInt => v.AsUInt.ToString(CultureInfo.InvariantCulture),
+        Kind.Float => Formats.Float(v.AsFloat),
+        Kind.Bool => v.AsBool ? "true" : "false",
+        Kind.Time => Formats.Time(v.AsTime),
+        _ => "",
     };
 
     private void AppendCell(StringBuilder sb, ColumnData column, int row)
