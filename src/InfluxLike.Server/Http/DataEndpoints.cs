@@ -320,6 +320,7 @@ internal static class DataEndpoints
         await using (writer.ConfigureAwait(false))
         {
             var csv = new AnnotatedCsvWriter(writer, dialect);
+            long lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 if (hasFirst)
@@ -328,9 +329,13 @@ internal static class DataEndpoints
                     {
                         var (result, table) = enumerator.Current;
                         csv.WriteTable(result, table);
-                        if (writer.BaseStream.CanWrite)
+
+                        // Tables reach the client as they come, but at most every 50 ms: a thousand one-row tables
+                        // are not a thousand network writes (the writer's buffer also spills when full).
+                        if (writer.BaseStream.CanWrite && System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
                         {
                             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                            lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
                         }
                     }
                     while (enumerator.MoveNext());
