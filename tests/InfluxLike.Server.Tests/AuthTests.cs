@@ -15,25 +15,15 @@ public sealed class AuthTests : IAsyncLifetime
 
     public Task DisposeAsync() => _server.DisposeAsync();
 
-    private async Task<JsonNode> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        string body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {body}");
-        return JsonNode.Parse(body)!;
-    }
-
-    private async Task<string> OrgIdAsync() =>
-        (string)(await JsonAsync(await _server.Client.GetAsync("/api/v2/orgs?org=acme"), HttpStatusCode.OK))["orgs"]![0]!["id"]!;
-
     private async Task<string> CreateBucketAsync(string name)
     {
-        var body = new JsonObject { ["orgID"] = await OrgIdAsync(), ["name"] = name, ["retentionRules"] = new JsonArray(new JsonObject { ["type"] = "expire", ["everySeconds"] = 0 }) };
-        return (string)(await JsonAsync(await _server.Client.PostAsJsonAsync("/api/v2/buckets", body), HttpStatusCode.Created))["id"]!;
+        var body = new JsonObject { ["orgID"] = await _server.OrgIdAsync(), ["name"] = name, ["retentionRules"] = new JsonArray(new JsonObject { ["type"] = "expire", ["everySeconds"] = 0 }) };
+        return (string)(await LiveServer.JsonAsync(await _server.Client.PostAsJsonAsync("/api/v2/buckets", body), HttpStatusCode.Created))["id"]!;
     }
 
     private async Task<(string Id, string Token)> CreateTokenAsync(params (string Action, string Type, string? Id)[] permissions)
     {
-        string org = await OrgIdAsync();
+        string org = await _server.OrgIdAsync();
         var perms = new JsonArray();
         foreach (var (action, type, id) in permissions)
         {
@@ -46,7 +36,7 @@ public sealed class AuthTests : IAsyncLifetime
             perms.Add(new JsonObject { ["action"] = action, ["resource"] = resource });
         }
 
-        var node = await JsonAsync(await _server.Client.PostAsJsonAsync("/api/v2/authorizations", new JsonObject { ["orgID"] = org, ["description"] = "test", ["permissions"] = perms }), HttpStatusCode.Created);
+        var node = await LiveServer.JsonAsync(await _server.Client.PostAsJsonAsync("/api/v2/authorizations", new JsonObject { ["orgID"] = org, ["description"] = "test", ["permissions"] = perms }), HttpStatusCode.Created);
         return ((string)node["id"]!, (string)node["token"]!);
     }
 
@@ -60,7 +50,7 @@ public sealed class AuthTests : IAsyncLifetime
         foreach (var client in new[] { _server.Anonymous, _server.WithToken("wrong-token") })
         {
             var write = await client.PostAsync("/api/v2/write?org=acme&bucket=metrics", Lines("m f=1 1"));
-            var node = await JsonAsync(write, HttpStatusCode.Unauthorized);
+            var node = await LiveServer.JsonAsync(write, HttpStatusCode.Unauthorized);
             Assert.Equal("unauthorized", (string)node["code"]!);
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/api/v2/query?org=acme", Flux("buckets()"))).StatusCode);
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v2/buckets")).StatusCode);
@@ -74,7 +64,7 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task Setup_is_refused_once_done_and_tokens_are_stored_hashed()
     {
-        var allowed = await JsonAsync(await _server.Anonymous.GetAsync("/api/v2/setup"), HttpStatusCode.OK);
+        var allowed = await LiveServer.JsonAsync(await _server.Anonymous.GetAsync("/api/v2/setup"), HttpStatusCode.OK);
         Assert.False((bool)allowed["allowed"]!);
         var again = await _server.Anonymous.PostAsJsonAsync("/api/v2/setup", new { username = "x", password = "password1", org = "o2", bucket = "b2" });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, again.StatusCode);
@@ -100,7 +90,7 @@ public sealed class AuthTests : IAsyncLifetime
 
         var (_, readAll) = await CreateTokenAsync(("read", "buckets", null));
         using var reader = _server.WithToken(readAll);
-        var denied = await JsonAsync(await reader.PostAsync("/api/v2/write?org=acme&bucket=a", Lines("m f=1 1")), HttpStatusCode.Forbidden);
+        var denied = await LiveServer.JsonAsync(await reader.PostAsync("/api/v2/write?org=acme&bucket=a", Lines("m f=1 1")), HttpStatusCode.Forbidden);
         Assert.Contains("write to bucket \"a\"", (string)denied["message"]!, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await reader.PostAsync("/api/v2/query?org=acme", Flux("from(bucket: \"b\") |> range(start: 0)"))).StatusCode);
 
@@ -111,7 +101,7 @@ public sealed class AuthTests : IAsyncLifetime
 
         // Reading bucket b with a token for a: the bucket is invisible, as if it did not exist.
         var q = await writerA.PostAsync("/api/v2/query?org=acme", Flux("from(bucket: \"b\") |> range(start: 0)"));
-        var node = await JsonAsync(q, HttpStatusCode.NotFound);
+        var node = await LiveServer.JsonAsync(q, HttpStatusCode.NotFound);
         Assert.Contains("could not find bucket \"b\"", (string)node["message"]!, StringComparison.Ordinal);
         string bucketsCsv = await (await writerA.PostAsync("/api/v2/query?org=acme", Flux("buckets()"))).Content.ReadAsStringAsync();
         Assert.Contains(",a,", bucketsCsv, StringComparison.Ordinal);
@@ -119,9 +109,9 @@ public sealed class AuthTests : IAsyncLifetime
 
         // Bucket management follows the same permissions.
         Assert.Equal(HttpStatusCode.Forbidden, (await writerA.DeleteAsync($"/api/v2/buckets/{b}")).StatusCode);
-        var listed = await JsonAsync(await writerA.GetAsync("/api/v2/buckets"), HttpStatusCode.OK);
+        var listed = await LiveServer.JsonAsync(await writerA.GetAsync("/api/v2/buckets"), HttpStatusCode.OK);
         Assert.Equal(["a"], listed["buckets"]!.AsArray().Select(x => (string)x!["name"]!));
-        Assert.Equal(HttpStatusCode.Forbidden, (await writerA.PostAsJsonAsync("/api/v2/buckets", new { orgID = await OrgIdAsync(), name = "c" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await writerA.PostAsJsonAsync("/api/v2/buckets", new { orgID = await _server.OrgIdAsync(), name = "c" })).StatusCode);
     }
 
     [Fact]
@@ -130,7 +120,7 @@ public sealed class AuthTests : IAsyncLifetime
         string a = await CreateBucketAsync("a");
         var (id, limited) = await CreateTokenAsync(("read", "buckets", a), ("write", "authorizations", null), ("read", "authorizations", null));
         using var client = _server.WithToken(limited);
-        string org = await OrgIdAsync();
+        string org = await _server.OrgIdAsync();
         var escalate = await client.PostAsJsonAsync("/api/v2/authorizations", JsonNode.Parse($$$"""
             {"orgID": "{{{org}}}", "permissions": [{"action": "write", "resource": {"type": "buckets", "orgID": "{{{org}}}"}}]}
             """));
@@ -169,16 +159,16 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task Bad_permissions_are_refused_with_a_clear_message()
     {
-        string org = await OrgIdAsync();
+        string org = await _server.OrgIdAsync();
         var response = await _server.Client.PostAsJsonAsync("/api/v2/authorizations", JsonNode.Parse($$$"""
             {"orgID": "{{{org}}}", "permissions": [{"action": "delete", "resource": {"type": "buckets"}}]}
             """));
-        var node = await JsonAsync(response, HttpStatusCode.BadRequest);
+        var node = await LiveServer.JsonAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains("invalid permission action \"delete\"", (string)node["message"]!, StringComparison.Ordinal);
         response = await _server.Client.PostAsJsonAsync("/api/v2/authorizations", JsonNode.Parse($$$"""
             {"orgID": "{{{org}}}", "permissions": [{"action": "read", "resource": {"type": "galaxies"}}]}
             """));
-        node = await JsonAsync(response, HttpStatusCode.BadRequest);
+        node = await LiveServer.JsonAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains("invalid permission resource type \"galaxies\"", (string)node["message"]!, StringComparison.Ordinal);
         response = await _server.Client.PostAsync("/api/v2/authorizations", new StringContent("{not json", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -191,7 +181,7 @@ public sealed class AuthTests : IAsyncLifetime
         await _server.StopAsync();
         await _server.StartAsync();
         Assert.Equal(HttpStatusCode.NoContent, (await _server.Client.PostAsync("/api/v2/write?org=acme&bucket=metrics&precision=s", Lines("m f=2 1700000001"))).StatusCode);
-        var orgs = await JsonAsync(await _server.Client.GetAsync("/api/v2/orgs"), HttpStatusCode.OK);
+        var orgs = await LiveServer.JsonAsync(await _server.Client.GetAsync("/api/v2/orgs"), HttpStatusCode.OK);
         Assert.Single(orgs["orgs"]!.AsArray());
     }
 }

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using InfluxLike.Server;
 using Microsoft.AspNetCore.Builder;
 
@@ -64,6 +66,18 @@ public sealed class LiveServer : IAsyncLifetime
         Client = WithToken(Token);
         Anonymous = new HttpClient { BaseAddress = BaseAddress };
     }
+
+    /// <summary>The response's JSON body, after checking its status (the body is in the failure message).</summary>
+    public static async Task<JsonNode> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {body}");
+        return body.Length == 0 ? new JsonObject() : JsonNode.Parse(body)!;
+    }
+
+    /// <summary>The id of organization <see cref="Org"/>.</summary>
+    public async Task<string> OrgIdAsync() =>
+        (string)(await JsonAsync(await Client.GetAsync("/api/v2/orgs?org=" + Org), HttpStatusCode.OK))["orgs"]![0]!["id"]!;
 
     public HttpClient WithToken(string token)
     {

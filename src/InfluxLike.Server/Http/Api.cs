@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using InfluxLike.Server.Security;
@@ -69,6 +70,36 @@ internal static class Api
         a.CreatedAt,
         a.UpdatedAt,
         new Links("/api/v2/authorizations/" + a.Id));
+
+    /// <summary>
+    /// The bucket a write or delete names: <c>org</c>/<c>orgID</c> (or the only organisation), then <c>bucket</c> or
+    /// <c>bucketID</c> in it; otherwise the 400 (nothing named) or 404 (no such one) to answer.
+    /// </summary>
+    public static bool TryFindBucket(Catalog catalog, IQueryCollection q, [NotNullWhen(true)] out BucketInfo? bucket, [NotNullWhen(false)] out IResult? failure)
+    {
+        bucket = null;
+        var org = FindOrg(catalog, q["org"], q["orgID"]);
+        if (org is null)
+        {
+            failure = q["org"].Count == 0 && q["orgID"].Count == 0
+                ? Error(400, "invalid", "name the organization with org or orgID")
+                : NotFound($"organization \"{(string?)q["org"] ?? (string?)q["orgID"]}\"");
+            return false;
+        }
+
+        string? name = q["bucket"];
+        string? id = q["bucketID"];
+        bucket = id is not null ? catalog.GetBucket(id) : name is not null ? catalog.FindBucket(org.Id, name) : null;
+        if (bucket is null || bucket.OrgId != org.Id)
+        {
+            bucket = null;
+            failure = name is null && id is null ? Error(400, "invalid", "name the bucket with bucket or bucketID") : NotFound($"bucket \"{name ?? id}\"");
+            return false;
+        }
+
+        failure = null;
+        return true;
+    }
 
     /// <summary>The organisation named by <c>org</c> (name or id) or <c>orgID</c>, or the only one when neither is given.</summary>
     public static OrgInfo? FindOrg(Catalog catalog, string? org, string? orgId) =>

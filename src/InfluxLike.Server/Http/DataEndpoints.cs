@@ -40,22 +40,9 @@ internal static class DataEndpoints
         }
 
         var q = ctx.Request.Query;
-        string? bucketName = q["bucket"];
-        string? bucketId = q["bucketID"];
-        var org = Api.FindOrg(engine.Catalog, q["org"], q["orgID"]);
-        if (org is null)
+        if (!Api.TryFindBucket(engine.Catalog, q, out BucketInfo? bucket, out IResult? missing))
         {
-            return q["org"].Count == 0 && q["orgID"].Count == 0
-                ? Api.Error(400, "invalid", "name the organization with org or orgID")
-                : Api.NotFound($"organization \"{(string?)q["org"] ?? (string?)q["orgID"]}\"");
-        }
-
-        var bucket = bucketId is not null ? engine.Catalog.GetBucket(bucketId) : bucketName is not null ? engine.Catalog.FindBucket(org.Id, bucketName) : null;
-        if (bucket is null || bucket.OrgId != org.Id)
-        {
-            return bucketName is null && bucketId is null
-                ? Api.Error(400, "invalid", "name the bucket with bucket or bucketID")
-                : Api.NotFound($"bucket \"{bucketName ?? bucketId}\"");
+            return missing;
         }
 
         if (!auth.Allows(Permission.Write, "buckets", bucket.OrgId, bucket.Id))
@@ -87,19 +74,9 @@ internal static class DataEndpoints
             return fail!;
         }
 
-        var q = ctx.Request.Query;
-        var org = Api.FindOrg(engine.Catalog, q["org"], q["orgID"]);
-        if (org is null)
+        if (!Api.TryFindBucket(engine.Catalog, ctx.Request.Query, out BucketInfo? bucket, out IResult? missing))
         {
-            return Api.NotFound($"organization \"{(string?)q["org"] ?? (string?)q["orgID"]}\"");
-        }
-
-        string? bucketName = q["bucket"];
-        string? bucketId = q["bucketID"];
-        var bucket = bucketId is not null ? engine.Catalog.GetBucket(bucketId) : bucketName is not null ? engine.Catalog.FindBucket(org.Id, bucketName) : null;
-        if (bucket is null || bucket.OrgId != org.Id)
-        {
-            return bucketName is null && bucketId is null ? Api.Error(400, "invalid", "name the bucket with bucket or bucketID") : Api.NotFound($"bucket \"{bucketName ?? bucketId}\"");
+            return missing;
         }
 
         if (!auth.Allows(Permission.Write, "buckets", bucket.OrgId, bucket.Id))

@@ -84,6 +84,16 @@ internal static class ManagementEndpoints
         return !found ? Api.NotFound(what) : !allowed(auth) ? Api.Forbidden(denied) : null;
     }
 
+    // Creating in an organisation: orgID given (400), existing (404), and the token may write there (403).
+    private static bool RefusesCreate(Catalog catalog, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] string? orgId, AuthorizationInfo auth, string type, string denied, out IResult refused)
+    {
+        refused = orgId is null ? Api.Error(400, "invalid", "orgID is required")
+            : catalog.GetOrg(orgId) is null ? Api.NotFound($"organization {orgId}")
+            : !auth.Allows(Permission.Write, type, orgId) ? Api.Forbidden(denied)
+            : null!;
+        return refused is not null;
+    }
+
     // A catalog refusal as the API answers it: a taken name is a conflict (422), a bad value is invalid (400).
     private static IResult Mutate(Func<IResult> action)
     {
@@ -275,14 +285,9 @@ internal static class ManagementEndpoints
             return error!;
         }
 
-        if (request.OrgId is null || engine.Catalog.GetOrg(request.OrgId) is null)
+        if (RefusesCreate(engine.Catalog, request.OrgId, a, "buckets", "create buckets in this organization", out var refused))
         {
-            return request.OrgId is null ? Api.Error(400, "invalid", "orgID is required") : Api.NotFound($"organization {request.OrgId}");
-        }
-
-        if (!a.Allows(Permission.Write, "buckets", request.OrgId))
-        {
-            return Api.Forbidden("create buckets in this organization");
+            return refused;
         }
 
         var (retention, shard, bad) = Retention(request.RetentionRules);
@@ -398,14 +403,9 @@ internal static class ManagementEndpoints
             return error!;
         }
 
-        if (request.OrgId is null || engine.Catalog.GetOrg(request.OrgId) is null)
+        if (RefusesCreate(engine.Catalog, request.OrgId, a, "authorizations", "create tokens in this organization", out var refused))
         {
-            return request.OrgId is null ? Api.Error(400, "invalid", "orgID is required") : Api.NotFound($"organization {request.OrgId}");
-        }
-
-        if (!a.Allows(Permission.Write, "authorizations", request.OrgId))
-        {
-            return Api.Forbidden("create tokens in this organization");
+            return refused;
         }
 
         if (request.Permissions is not { Length: > 0 } permissions)
