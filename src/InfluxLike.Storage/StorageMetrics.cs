@@ -31,6 +31,17 @@ public static class StorageMetrics
 
     public static readonly Counter<long> SnapshotBytes = Meter.CreateCounter<long>("snapshot_bytes", "By", "Bytes of TSM files written by snapshots");
 
+    /// <summary>Compactions finished, by level reached ("full" for a cold shard's whole compaction).</summary>
+    public static readonly Counter<long> Compactions = Meter.CreateCounter<long>("compactions", "{compaction}", "Compactions finished, by level reached");
+
+    public static readonly Counter<long> CompactionBytes = Meter.CreateCounter<long>("compaction_bytes", "By", "Bytes of TSM files written by compactions");
+
+    public static readonly Counter<long> CompactionErrors = Meter.CreateCounter<long>("compaction_errors", "{error}", "Compactions that failed (retried later)");
+
+    public static readonly Histogram<double> CompactionSeconds = Meter.CreateHistogram<double>("compaction_duration", "s", "Time taken by one compaction");
+
+    public static readonly Counter<long> RetentionDroppedShards = Meter.CreateCounter<long>("retention_dropped_shards", "{shard}", "Shards dropped for being older than their bucket's retention");
+
     /// <summary>Records the seconds since <paramref name="startTimestamp"/> (a <see cref="Stopwatch.GetTimestamp"/>).</summary>
     public static void RecordSince(Histogram<double> histogram, long startTimestamp) =>
         histogram.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);

@@ -1,3 +1,4 @@
+using InfluxLike.Storage.Tsm;
 using System.Text;
 using InfluxLike.LineProtocol;
 using InfluxLike.Storage.Engine;
@@ -113,7 +114,7 @@ public class SnapshotRetryTests
 
             // Block the snapshot's file name (as a full or failing disk would): writing it fails.
             string shard = Directory.GetDirectories(Path.Combine(dir.Path, "buckets", bucket.Id, "shards")).Single();
-            Directory.CreateDirectory(Path.Combine(shard, "000000001.tsm"));
+            Directory.CreateDirectory(Path.Combine(shard, TsmFileName.Snapshot(1).FileName));
             await Assert.ThrowsAnyAsync<IOException>(engine.SnapshotAllAsync);
             Assert.Equal(50, engine.Read(bucket, "m,h=a"u8, "v"u8, long.MinValue, long.MaxValue).Times.Length);
 
@@ -121,7 +122,7 @@ public class SnapshotRetryTests
             await engine.WriteLineProtocolAsync(bucket, Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(50, 50).Select(t => $"m,h=a v={t} {t}\n"))), Precision.Nanoseconds, 0);
             await engine.SnapshotAllAsync();
             Assert.Equal(100, engine.Read(bucket, "m,h=a"u8, "v"u8, long.MinValue, long.MaxValue).Times.Length);
-            Assert.Contains(Directory.GetFiles(shard, "*.tsm"), f => Path.GetFileName(f) == "000000002.tsm");
+            Assert.Contains(Directory.GetFiles(shard, "*.tsm"), f => Path.GetFileName(f) == TsmFileName.Snapshot(2).FileName);
         }
 
         await using (var engine = StorageEngine.Open(dir.Path))

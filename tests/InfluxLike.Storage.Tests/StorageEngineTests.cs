@@ -17,7 +17,8 @@ public class StorageEngineTests
     {
         using var dir = new TempDir();
         BucketInfo bucket;
-        await using (var engine = StorageEngine.Open(dir.Path))
+        // The points are from 1970: a clock set just after them keeps them inside the 1-day retention.
+        await using (var engine = StorageEngine.Open(dir.Path, new EngineOptions { Clock = () => DateTimeOffset.UnixEpoch.AddHours(4) }))
         {
             OrgInfo org = engine.Catalog.GetOrCreateOrg("o");
             bucket = engine.Catalog.CreateBucket(org.Id, "b", TimeSpan.FromDays(1));
@@ -68,7 +69,7 @@ public class StorageEngineTests
     {
         using var dir = new TempDir();
         BucketInfo bucket;
-        await using (var engine = StorageEngine.Open(dir.Path))
+        await using (var engine = StorageEngine.Open(dir.Path, new EngineOptions { Clock = () => DateTimeOffset.UnixEpoch.AddDays(3) }))
         {
             bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.FromDays(30));
             var body = new StringBuilder();

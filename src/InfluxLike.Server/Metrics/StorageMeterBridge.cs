@@ -36,7 +36,7 @@ internal static class StorageMeterBridge
             {
                 if (instrument is Counter<long> && !Counters.ContainsKey(instrument.Name))
                 {
-                    string[] labels = instrument.Name == "write_errors" ? ["kind"] : [];
+                    string[] labels = instrument.Name switch { "write_errors" => ["kind"], "compactions" => ["level"], _ => [] };
                     Counters[instrument.Name] = Prometheus.Metrics.CreateCounter(name + "_total", instrument.Description ?? name, new CounterConfiguration { LabelNames = labels });
                 }
                 else if (instrument is Histogram<double> && !Histograms.ContainsKey(instrument.Name))

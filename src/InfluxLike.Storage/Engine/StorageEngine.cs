@@ -23,6 +23,40 @@ public sealed record EngineOptions
 
     /// <summary>Most fields a line may have.</summary>
     public int MaxFieldsPerPoint { get; init; } = 1024;
+
+    /// <summary>Compactions running at once across the engine.</summary>
+    public int MaxConcurrentCompactions { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>Bytes per second all compactions together may write; 0 for no limit.</summary>
+    public long CompactThroughputBytesPerSecond { get; init; } = 48L << 20;
+
+    /// <summary>The clock for retention (tests set it).</summary>
+    public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+}
+
+/// <summary>One shard's state, for the storage status view.</summary>
+public sealed record ShardStatus(
+    long Start, long End, int Files, long FileBytes, long CacheBytes, IReadOnlyDictionary<int, int> FilesPerLevel, int FilesWithDeletes, bool CompactionDue, CompactionProgress? Compacting);
+
+/// <summary>A delete whose index clean-up (series left without data) runs in the background.</summary>
+public sealed class DeleteProgress(string bucketId, long series)
+{
+    public string BucketId { get; } = bucketId;
+
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Series the delete touched.</summary>
+    public long Series { get; } = series;
+
+    /// <summary>Series checked for remaining data so far.</summary>
+    public long Checked { get; internal set; }
+
+    /// <summary>Series removed from the index (no data left in any shard).</summary>
+    public long Removed { get; internal set; }
+
+    public bool Done { get; internal set; }
+
+    public string? Error { get; internal set; }
 }
 
 /// <summary>The bucket is not (or no longer) in the catalog.</summary>
@@ -47,15 +81,22 @@ public sealed class StorageEngine : IAsyncDisposable
     private readonly EngineOptions _options;
     private readonly ConcurrentDictionary<string, BucketStore> _buckets = new(StringComparer.Ordinal);
     private readonly object _openLock = new();
+    private readonly SemaphoreSlim _compactionSlots;
+    private readonly ConcurrentQueue<DeleteProgress> _deletes = new();
 
     private StorageEngine(string dataDir, EngineOptions options, Catalog catalog)
     {
         _dataDir = dataDir;
         _options = options;
         Catalog = catalog;
+        _compactionSlots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentCompactions));
+        CompactionBudget = new IoBudget(options.CompactThroughputBytesPerSecond);
     }
 
     public Catalog Catalog { get; }
+
+    /// <summary>The IO budget shared by compactions (its rate can be changed while running).</summary>
+    public IoBudget CompactionBudget { get; }
 
     public static StorageEngine Open(string dataDir, EngineOptions? options = null)
     {
@@ -128,7 +169,10 @@ public sealed class StorageEngine : IAsyncDisposable
     {
         BucketStore store = GetStore(bucket);
         var rejected = new List<string>();
-        var (byShard, errors, lines, createdSeries, consumed) = Parse(store, _options, body.Span, precision, defaultTimeNs, final, firstLine, rejected);
+        // Points older than the retention would land in shards the enforcer drops: refused, as InfluxDB does.
+        TimeSpan retention = Catalog.GetBucket(bucket.Id)?.Retention ?? bucket.Retention;
+        long cutoff = RetentionCutoff(retention, _options.Clock());
+        var (byShard, errors, lines, createdSeries, consumed) = Parse(store, _options, body.Span, precision, defaultTimeNs, final, firstLine, rejected, cutoff, retention);
         if (createdSeries)
         {
             store.Index.Flush(); // series keys durable before the points that name them are acknowledged
@@ -237,7 +281,226 @@ public sealed class StorageEngine : IAsyncDisposable
             await shard.DeleteAsync(keys, Math.Max(minTime, start), Math.Min(maxTime, start + window - 1)).ConfigureAwait(false);
         }
 
+        // Series left without any point leave the index in the background; the delete is visible already.
+        byte[][] series = [.. keys.Select(k => k.SeriesKey).Distinct(ReferenceEqualityComparer.Instance).Cast<byte[]>()];
+        if (series.Length > 0)
+        {
+            var progress = new DeleteProgress(bucket.Id, series.Length);
+            _deletes.Enqueue(progress);
+            while (_deletes.Count > 100 && _deletes.TryPeek(out DeleteProgress? oldest) && oldest.Done)
+            {
+                _deletes.TryDequeue(out _);
+            }
+
+            Track(Task.Run(() => RemoveSeriesWithoutData(store, series, progress)));
+        }
+
         return keys.Count;
+    }
+
+    /// <summary>Deletes whose background part (index clean-up) runs or ran lately, oldest first.</summary>
+    public IReadOnlyList<DeleteProgress> RecentDeletes => [.. _deletes];
+
+    /// <summary>Waits for the background part of every delete so far (tests, shutdown).</summary>
+    public Task WhenDeletesDoneAsync() => Task.WhenAll(_background.Keys);
+
+    private readonly ConcurrentDictionary<Task, byte> _background = new();
+
+    private void Track(Task task)
+    {
+        _background[task] = 0;
+        task.ContinueWith(t => _background.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    // Removes from the index each series with no point left in any shard. A series written again while this
+    // runs is put back (checked again after removal), so a racing write is not hidden for long.
+    private static void RemoveSeriesWithoutData(BucketStore store, byte[][] series, DeleteProgress progress)
+    {
+        try
+        {
+            var fieldsOf = new Dictionary<string, byte[][]>(StringComparer.Ordinal);
+            var batch = new List<(ulong Id, byte[] Key, byte[][] Fields)>();
+            for (int i = 0; i < series.Length; i++)
+            {
+                byte[] key = series[i];
+                string measurement = System.Text.Encoding.UTF8.GetString(SeriesKey.Parse(key).Measurement);
+                if (!fieldsOf.TryGetValue(measurement, out byte[][]? fields))
+                {
+                    fieldsOf[measurement] = fields = [.. store.Index.FieldKeys(measurement).Select(f => System.Text.Encoding.UTF8.GetBytes(f.Field))];
+                }
+
+                if (!store.Shards.Values.Any(s => s.HasData(key, fields)) && store.Index.TryGetSeriesId(key, out ulong id))
+                {
+                    batch.Add((id, key, fields));
+                }
+
+                progress.Checked = i + 1;
+                if (batch.Count >= 10_000 || (i == series.Length - 1 && batch.Count > 0))
+                {
+                    store.Index.DeleteSeries([.. batch.Select(b => b.Id)]);
+                    foreach (var (_, k, f) in batch)
+                    {
+                        if (store.Shards.Values.Any(s => s.HasData(k, f)))
+                        {
+                            store.Index.GetOrAddSeries(k);
+                        }
+                        else
+                        {
+                            progress.Removed++;
+                        }
+                    }
+
+                    batch.Clear();
+                }
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or IOException or CorruptionException)
+        {
+            progress.Error = e.Message; // the bucket was dropped or the engine closed meanwhile
+        }
+        finally
+        {
+            progress.Done = true;
+        }
+    }
+
+    /// <summary>
+    /// Runs the compactions the planner finds due in every open bucket, at most
+    /// <see cref="EngineOptions.MaxConcurrentCompactions"/> at once, each shard until nothing more is due.
+    /// <paramref name="full"/> first writes every cache to disk and compacts every shard whole, without the IO
+    /// budget (what an operator asks for before a backup, or the benchmark's settle step); otherwise a shard
+    /// idle for <paramref name="fullColdAfter"/> is compacted whole. A failed compaction leaves its inputs as
+    /// they were and is counted; the next round retries it.
+    /// </summary>
+    public async Task<IReadOnlyList<CompactionResult>> CompactAsync(bool full = false, TimeSpan? fullColdAfter = null, CancellationToken cancel = default)
+    {
+        if (full)
+        {
+            await SnapshotAllAsync().ConfigureAwait(false);
+        }
+
+        Shard[] shards = [.. _buckets.Values.SelectMany(b => b.Shards.Values)];
+        var results = new ConcurrentBag<CompactionResult>();
+        await Parallel.ForEachAsync(shards, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxConcurrentCompactions), CancellationToken = cancel }, async (shard, ct) =>
+        {
+            while (true)
+            {
+                await _compactionSlots.WaitAsync(ct).ConfigureAwait(false);
+                CompactionResult? result;
+                try
+                {
+                    result = await shard.CompactAsync(full, fullColdAfter, full ? null : CompactionBudget, ct).ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return; // dropped meanwhile (retention, bucket deleted)
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    return; // the shard is closing
+                }
+                catch (Exception e) when (e is IOException or CorruptionException or UnauthorizedAccessException)
+                {
+                    StorageMetrics.CompactionErrors.Add(1);
+                    LastCompactionError = $"{shard.Folder}: {e.Message}";
+                    return;
+                }
+                finally
+                {
+                    _compactionSlots.Release();
+                }
+
+                if (result is null)
+                {
+                    return;
+                }
+
+                results.Add(result);
+            }
+        }).ConfigureAwait(false);
+        return [.. results];
+    }
+
+    /// <summary>The last compaction failure (file and reason), for the status view; null when none.</summary>
+    public string? LastCompactionError { get; private set; }
+
+    /// <summary>
+    /// Drops every shard wholly older than its bucket's retention (InfluxDB's retention enforcer), opening
+    /// buckets not opened yet. Returns the shards dropped. A shard is first renamed aside, so a crash
+    /// mid-drop never leaves half a shard that queries would read.
+    /// </summary>
+    public async Task<int> EnforceRetentionAsync()
+    {
+        int dropped = 0;
+        DateTimeOffset now = _options.Clock();
+        foreach (BucketInfo bucket in Catalog.Buckets)
+        {
+            BucketStore store;
+            try
+            {
+                store = GetStore(bucket);
+            }
+            catch (BucketNotFoundException)
+            {
+                continue;
+            }
+
+            if (bucket.Retention <= TimeSpan.Zero)
+            {
+                continue;
+            }
+
+            long cutoff = RetentionCutoff(bucket.Retention, now);
+            long window = (long)store.Bucket.ShardGroupDuration.TotalNanoseconds;
+            foreach (var (start, _) in store.Shards.ToArray())
+            {
+                if (start + window > cutoff || !store.Shards.TryRemove(start, out Shard? shard))
+                {
+                    continue;
+                }
+
+                await shard.DisposeAsync().ConfigureAwait(false);
+                string aside = shard.Folder + BucketStore.DroppingSuffix;
+                Directory.Move(shard.Folder, aside);
+                FileSystem.SyncDirectory(Path.GetDirectoryName(shard.Folder)!);
+                Directory.Delete(aside, recursive: true);
+                StorageMetrics.RetentionDroppedShards.Add(1);
+                dropped++;
+            }
+        }
+
+        return dropped;
+    }
+
+    private static long RetentionCutoff(TimeSpan retention, DateTimeOffset now) =>
+        retention <= TimeSpan.Zero ? long.MinValue : (now - retention).ToUnixTimeMilliseconds() * 1_000_000L;
+
+    /// <summary>Every open bucket's shards: files per level, pending deletes, compaction state.</summary>
+    public IReadOnlyList<(BucketInfo Bucket, IReadOnlyList<ShardStatus> Shards)> StorageStatus(TimeSpan? fullColdAfter = null) =>
+        [.. _buckets.Values.Select(b => (b.Bucket, (IReadOnlyList<ShardStatus>)[.. b.Shards.OrderBy(s => s.Key).Select(s => ShardStatusOf(b, s.Key, s.Value, fullColdAfter))]))];
+
+    private static ShardStatus ShardStatusOf(BucketStore store, long start, Shard shard, TimeSpan? fullColdAfter)
+    {
+        IReadOnlyList<CompactionCandidate> files;
+        try
+        {
+            files = shard.Files();
+        }
+        catch (ObjectDisposedException)
+        {
+            files = [];
+        }
+
+        return new ShardStatus(
+            start,
+            start + (long)store.Bucket.ShardGroupDuration.TotalNanoseconds,
+            files.Count,
+            files.Sum(f => f.Size),
+            shard.CacheBytes,
+            files.GroupBy(f => f.Name.Level).ToDictionary(g => g.Key, g => g.Count()),
+            files.Count(f => f.HasTombstones),
+            files.Count > 0 && shard.CompactionDue(fullColdAfter),
+            shard.Compacting);
     }
 
     /// <summary>A key's first (or last) point in [min, max] across the bucket's shards, read from the edge blocks only.</summary>
@@ -307,6 +570,7 @@ public sealed class StorageEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await WhenDeletesDoneAsync().ConfigureAwait(false);
         foreach (BucketStore b in _buckets.Values)
         {
             await b.DisposeAsync().ConfigureAwait(false);
@@ -316,7 +580,7 @@ public sealed class StorageEngine : IAsyncDisposable
     }
 
     private static (Dictionary<long, PooledList<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries, int Consumed) Parse(
-        BucketStore store, EngineOptions options, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine, List<string> rejected)
+        BucketStore store, EngineOptions options, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine, List<string> rejected, long retentionCutoff, TimeSpan retention)
     {
         int consumed = body.Length;
         var byShard = new Dictionary<long, PooledList<PointValue>>();
@@ -358,6 +622,12 @@ public sealed class StorageEngine : IAsyncDisposable
                 if (LimitError(ref reader, options) is { } limit)
                 {
                     errors.Add(limit);
+                    continue;
+                }
+
+                if (reader.Timestamp < retentionCutoff)
+                {
+                    rejected.Add($"line {reader.LineNumber}: point is older than the bucket's retention period ({retention}); points beyond retention policy are dropped");
                     continue;
                 }
 
@@ -507,6 +777,9 @@ public sealed class StorageEngine : IAsyncDisposable
 
         public ConcurrentDictionary<long, Shard> Shards { get; } = new();
 
+        /// <summary>A shard folder being dropped (renamed first, deleted next; a crash in between leaves it to delete on open).</summary>
+        public const string DroppingSuffix = ".dropping";
+
         public static BucketStore Open(string directory, BucketInfo bucket, EngineOptions options)
         {
             var index = SeriesIndex.Open(Path.Combine(directory, "index"), new SeriesIndexOptions { BucketName = bucket.Name, MaxSeries = options.MaxSeriesPerBucket });
@@ -516,6 +789,12 @@ public sealed class StorageEngine : IAsyncDisposable
             {
                 foreach (string d in Directory.GetDirectories(shards))
                 {
+                    if (d.EndsWith(DroppingSuffix, StringComparison.Ordinal))
+                    {
+                        Directory.Delete(d, recursive: true);
+                        continue;
+                    }
+
                     if (long.TryParse(Path.GetFileName(d), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long start))
                     {
                         store.Shards[start] = Shard.Open(d, options.Shard);

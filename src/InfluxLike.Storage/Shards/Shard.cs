@@ -1,6 +1,7 @@
 using System.Globalization;
 using InfluxLike.LineProtocol;
 using InfluxLike.Storage.Cache;
+using InfluxLike.Storage.IO;
 using InfluxLike.Storage.Tsm;
 using InfluxLike.Storage.Tsm.Encoding;
 using InfluxLike.Storage.Wal;
@@ -18,6 +19,27 @@ public sealed record ShardOptions
 
     /// <summary>A cache past this size is written to a TSM file in the background (InfluxDB's cache-snapshot-memory-size).</summary>
     public long SnapshotThresholdBytes { get; init; } = 25L << 20;
+
+    /// <summary>Points per block in fully compacted (cold) files.</summary>
+    public int FullCompactionMaxPointsPerBlock { get; init; } = TsmBlock.DefaultMaxPoints;
+}
+
+/// <summary>What a finished compaction did.</summary>
+public sealed record CompactionResult(CompactionPlan Plan, int InputFiles, long InputBytes, long OutputBytes, long Keys, TimeSpan Duration);
+
+/// <summary>A running compaction, for status pages.</summary>
+public sealed class CompactionProgress(CompactionPlan plan, int inputFiles, long inputBytes)
+{
+    public CompactionPlan Plan { get; } = plan;
+
+    public int InputFiles { get; } = inputFiles;
+
+    public long InputBytes { get; } = inputBytes;
+
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Bytes of the output written so far.</summary>
+    public long BytesWritten { get; set; }
 }
 
 /// <summary>A transient refusal (the cache is full): retry after a moment; nothing of the batch was stored.</summary>
@@ -51,8 +73,13 @@ public sealed class Shard : IAsyncDisposable
     private readonly ShardCache _cache;
     private readonly WriteAheadLog _wal;
     private readonly List<string> _warnings = [];
-    private volatile TsmReader[] _files;
+    private volatile FileSet _fileSet;        // swapped under _gate; readers take a reference
     private long _generation;
+    private readonly SemaphoreSlim _compactionLock = new(1, 1);
+    private CompactionProgress? _compacting;  // the running compaction (for status), null when none
+    private List<(IReadOnlyList<(byte[] SeriesKey, byte[] Field)> Keys, long Min, long Max)>? _deletesDuringCompaction; // guarded by _gate
+    private int _disposed;
+    private readonly CancellationTokenSource _stopping = new();
     private int _snapshotScheduled;
     private CacheSnapshot? _pendingSnapshot;  // frozen but not yet durable in a TSM file (guarded by _snapshotLock)
 
@@ -70,14 +97,22 @@ public sealed class Shard : IAsyncDisposable
         _options = options;
         _cache = cache;
         _wal = wal;
-        _files = files;
+        _fileSet = new FileSet(files);
+        foreach (TsmReader f in files)
+        {
+            f.Dispose(); // the set holds them now
+        }
+
         _generation = generation;
     }
+
+    /// <summary>The shard's folder.</summary>
+    public string Folder => _directory;
 
     /// <summary>Problems met while opening (a torn WAL tail cut off, a corrupt TSM file moved aside).</summary>
     public IReadOnlyList<string> Warnings => _warnings;
 
-    public int FileCount => _files.Length;
+    public int FileCount => _fileSet.Files.Length;
 
     public long CacheBytes => _cache.SizeBytes;
 
@@ -98,9 +133,10 @@ public sealed class Shard : IAsyncDisposable
 
         var files = new List<TsmReader>();
         long generation = 0;
-        foreach (string path in Directory.GetFiles(directory, "*" + TsmFormat.Extension).Order(StringComparer.Ordinal))
+        foreach (string path in LiveFiles(directory, warnings))
         {
-            generation = Math.Max(generation, long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out long g) ? g : 0);
+            TsmFileName.TryParse(path, out TsmFileName name);
+            generation = Math.Max(generation, name.Last);
             try
             {
                 files.Add(TsmReader.Open(path));
@@ -151,6 +187,49 @@ public sealed class Shard : IAsyncDisposable
         return shard;
     }
 
+    // The shard's TSM files in order (oldest first). A file superseded by another (the input of a
+    // compaction whose output was committed before the crash that stopped it deleting its inputs) is
+    // removed, and so are tombstone files left without their TSM file.
+    private static List<string> LiveFiles(string directory, List<string> warnings)
+    {
+        var named = new List<(string Path, TsmFileName Name)>();
+        foreach (string path in Directory.GetFiles(directory, "*" + TsmFormat.Extension))
+        {
+            if (TsmFileName.TryParse(path, out TsmFileName name))
+            {
+                named.Add((path, name));
+            }
+            else
+            {
+                warnings.Add($"{path}: not a TSM file name this version writes; left alone and not read");
+            }
+        }
+
+        named.Sort((a, b) => a.Name.First != b.Name.First ? a.Name.First.CompareTo(b.Name.First) : b.Name.Last.CompareTo(a.Name.Last));
+        var live = new List<(string Path, TsmFileName Name)>();
+        foreach (var file in named)
+        {
+            if (named.Any(other => other.Name.Supersedes(file.Name)))
+            {
+                File.Delete(file.Path);
+                File.Delete(file.Path + TsmFormat.TombstoneExtension);
+                continue;
+            }
+
+            live.Add(file);
+        }
+
+        foreach (string tombstones in Directory.GetFiles(directory, "*" + TsmFormat.Extension + TsmFormat.TombstoneExtension))
+        {
+            if (!File.Exists(tombstones[..^TsmFormat.TombstoneExtension.Length]))
+            {
+                File.Delete(tombstones);
+            }
+        }
+
+        return [.. live.Select(f => f.Path)];
+    }
+
     /// <summary>
     /// Stores a batch. Values whose field already holds another type in this shard are rejected (the others
     /// are written); a full cache refuses the whole batch with <see cref="ShardBusyException"/>.
@@ -177,7 +256,7 @@ public sealed class Shard : IAsyncDisposable
 
             // The files are searched only for a key the cache has not seen since the last snapshot: once its
             // column exists, the cache checks the type.
-            TsmReader[] files = _files;
+            TsmReader[] files = _fileSet.Files; // under the gate: no swap can retire them meanwhile
             accepted = _cache.WriteBatch(
                 values,
                 v => FileType(files, v) is FieldType known && known != v.Type ? Conflict(v, known) : null,
@@ -272,7 +351,7 @@ public sealed class Shard : IAsyncDisposable
             {
                 long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 long generation = Interlocked.Increment(ref _generation);
-                string path = Path.Combine(_directory, generation.ToString("D9", CultureInfo.InvariantCulture) + TsmFormat.Extension);
+                string path = Path.Combine(_directory, TsmFileName.Snapshot(generation).FileName);
                 using (var writer = new TsmWriter(path, _options.MaxPointsPerBlock))
                 {
                     _pendingSnapshot.WriteTo(writer);
@@ -288,13 +367,14 @@ public sealed class Shard : IAsyncDisposable
                         TombstoneFiles([written], keys, min, max);
                     }
 
-                    _files = [.. _files, written];
+                    Publish([.. _fileSet.Files, written]);
                     _deletesDuringSnapshot.Clear();
                     _snapshotFrozen = false;
                 }
                 finally
                 {
                     _gate.Release();
+                    written.Dispose(); // the set holds it
                 }
 
                 StorageMetrics.RecordSince(StorageMetrics.SnapshotSeconds, started);
@@ -344,11 +424,13 @@ public sealed class Shard : IAsyncDisposable
         try
         {
             _cache.Delete(keys, minTime, maxTime);
-            TombstoneFiles(_files, keys, minTime, maxTime);
+            TombstoneFiles(_fileSet.Files, keys, minTime, maxTime);
             if (_snapshotFrozen)
             {
                 _deletesDuringSnapshot.Add((keys, minTime, maxTime));
             }
+
+            _deletesDuringCompaction?.Add((keys, minTime, maxTime));
 
             durable = _wal.AppendAsync(entry);
         }
@@ -410,36 +492,25 @@ public sealed class Shard : IAsyncDisposable
         // follow one another and the merge is an append.
         Run merged = default;
         bool any = false;
-        using var strings = new StringColumn();
-        long[] ts = [];
-        long[] bits = [];
-        foreach (TsmReader file in _files)
+        FileSet set = AcquireFiles();
+        try
         {
-            if (!file.TryFind(seriesKey, field, out int k))
+            using var decoder = new BlockDecoder(_options.MaxPointsPerBlock);
+            foreach (TsmReader file in set.Files)
             {
-                continue;
-            }
-
-            TsmKey key = file.GetKey(k);
-            IReadOnlyList<Tombstone> deleted = file.Tombstones.For(seriesKey, field);
-            var run = new RunBuilder(key.Type == FieldType.String);
-            foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
-            {
-                int n = DecodeBlock(file, e, key.Type, ref ts, ref bits, strings);
-                for (int i = 0; i < n; i++)
+                if (!file.TryFind(seriesKey, field, out int k))
                 {
-                    long t = ts[i];
-                    if (t < minTime || t > maxTime || (deleted.Count > 0 && IsDeleted(deleted, t)))
-                    {
-                        continue;
-                    }
-
-                    run.Add(t, bits[i], key.Type == FieldType.String ? strings[i].ToArray() : null);
+                    continue;
                 }
-            }
 
-            merged = any ? Run.Merge(merged, run.Build()) : run.Build();
-            any = true;
+                Run run = decoder.ReadRun(file, k, minTime, maxTime);
+                merged = any ? Run.Merge(merged, run) : run;
+                any = true;
+            }
+        }
+        finally
+        {
+            set.Release();
         }
 
         if (cached is not null && cached.Times.Length > 0)
@@ -467,213 +538,368 @@ public sealed class Shard : IAsyncDisposable
             best = (true, cached.Times[i], cached.Bits[i], cached.Strings?[i]);
         }
 
-        TsmReader[] files = _files;
-        using var strings = new StringColumn();
-        long[] ts = [];
-        long[] bits = [];
-        for (int f = files.Length - 1; f >= 0; f--)
+        FileSet set = AcquireFiles();
+        try
         {
-            TsmReader file = files[f];
-            if (!file.TryFind(seriesKey, field, out int k))
+            TsmReader[] files = set.Files;
+            using var decoder = new BlockDecoder(_options.MaxPointsPerBlock);
+            for (int f = files.Length - 1; f >= 0; f--)
             {
-                continue;
-            }
-
-            TsmKey key = file.GetKey(k);
-            var blocks = new List<TsmIndexEntry>();
-            foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
-            {
-                blocks.Add(e);
-            }
-
-            IReadOnlyList<Tombstone> deleted = file.Tombstones.For(seriesKey, field);
-            for (int b = 0; b < blocks.Count; b++)
-            {
-                TsmIndexEntry e = blocks[last ? blocks.Count - 1 - b : b];
-
-                // Nothing in this block (or further in) can beat what is found: newer sources won ties already.
-                if (best.Found && (last ? e.MaxTime <= best.Time : e.MinTime >= best.Time))
+                TsmReader file = files[f];
+                if (!file.TryFind(seriesKey, field, out int k))
                 {
-                    break;
+                    continue;
                 }
 
-                int n = DecodeBlock(file, e, key.Type, ref ts, ref bits, strings);
-                bool foundInBlock = false;
-                for (int step = 0; step < n; step++)
+                TsmKey key = file.GetKey(k);
+                var blocks = new List<TsmIndexEntry>();
+                foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
                 {
-                    int i = last ? n - 1 - step : step;
-                    long t = ts[i];
-                    if (t < minTime || t > maxTime || (deleted.Count > 0 && IsDeleted(deleted, t)))
+                    blocks.Add(e);
+                }
+
+                IReadOnlyList<Tombstone> deleted = file.Tombstones.For(seriesKey, field);
+                for (int b = 0; b < blocks.Count; b++)
+                {
+                    TsmIndexEntry e = blocks[last ? blocks.Count - 1 - b : b];
+
+                    // Nothing in this block (or further in) can beat what is found: newer sources won ties already.
+                    if (best.Found && (last ? e.MaxTime <= best.Time : e.MinTime >= best.Time))
                     {
-                        continue;
+                        break;
                     }
 
-                    if (!best.Found || (last ? t > best.Time : t < best.Time))
+                    int n = decoder.Decode(file, e, key.Type);
+                    bool foundInBlock = false;
+                    for (int step = 0; step < n; step++)
                     {
-                        best = (true, t, bits[i], key.Type == FieldType.String ? strings[i].ToArray() : null);
+                        int i = last ? n - 1 - step : step;
+                        long t = decoder.Times[i];
+                        if (t < minTime || t > maxTime || (deleted.Count > 0 && BlockDecoder.IsDeleted(deleted, t)))
+                        {
+                            continue;
+                        }
+
+                        if (!best.Found || (last ? t > best.Time : t < best.Time))
+                        {
+                            best = (true, t, decoder.Bits[i], key.Type == FieldType.String ? decoder.Strings[i].ToArray() : null);
+                        }
+
+                        foundInBlock = true;
+                        break;
                     }
 
-                    foundInBlock = true;
-                    break;
-                }
-
-                if (foundInBlock)
-                {
-                    break;
+                    if (foundInBlock)
+                    {
+                        break;
+                    }
                 }
             }
+        }
+        finally
+        {
+            set.Release();
         }
 
         return best;
     }
 
-    // Decodes one block into the reused buffers (grown when a block is larger); strings go to the column.
-    private int DecodeBlock(TsmReader file, in TsmIndexEntry e, FieldType type, ref long[] ts, ref long[] bits, StringColumn strings)
+    /// <summary>
+    /// Runs the next compaction the planner picks, if any (one at a time per shard; returns null at once when
+    /// one is running or nothing is due). Writers and readers go on meanwhile: the output is written beside the
+    /// inputs and swapped in under the write lock; the inputs are deleted once no reader holds them. Deletes
+    /// that arrive meanwhile are recorded as tombstones of the output before it is committed.
+    /// </summary>
+    /// <param name="fullColdAfter">A shard without writes for this long is compacted whole (null: only when <paramref name="forceFull"/>).</param>
+    /// <param name="budget">Paces the bytes written (the compaction IO budget); null for none.</param>
+    public async Task<CompactionResult?> CompactAsync(bool forceFull = false, TimeSpan? fullColdAfter = null, IoBudget? budget = null, CancellationToken cancel = default)
     {
-        if (ts.Length < e.Count)
+        if (Volatile.Read(ref _disposed) != 0 || !await _compactionLock.WaitAsync(0, CancellationToken.None).ConfigureAwait(false))
         {
-            ts = new long[Math.Max(e.Count, _options.MaxPointsPerBlock)];
-            bits = new long[ts.Length];
+            return null;
         }
 
-        strings.Clear();
-        return type switch
+        FileSet? set = null;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, _stopping.Token);
+        cancel = linked.Token;
+        try
         {
-            FieldType.Float => file.ReadFloats(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, double>(bits.AsSpan())),
-            FieldType.Integer => file.ReadIntegers(e, ts, bits),
-            FieldType.Unsigned => file.ReadUnsigned(e, ts, System.Runtime.InteropServices.MemoryMarshal.Cast<long, ulong>(bits.AsSpan())),
-            FieldType.Boolean => ReadBooleans(file, e, ts, bits),
-            _ => file.ReadStrings(e, ts, strings),
-        };
+            set = AcquireFiles();
+            bool cold = forceFull || (fullColdAfter is { } after && IdleFor >= after && _cache.SizeBytes == 0);
+            CompactionPlan? plan = CompactionPlanner.Plan(Candidates(set.Files), cold);
+            if (plan is null)
+            {
+                return null;
+            }
+
+            TsmReader[] inputs = set.Files[plan.FirstIndex..(plan.FirstIndex + plan.Count)];
+            TsmFileName output = TsmFileName.Merge([.. inputs.Select(NameOf)], plan.Level);
+            string path = Path.Combine(_directory, output.FileName);
+            var progress = new CompactionProgress(plan, inputs.Length, inputs.Sum(f => f.Size));
+            await _gate.WaitAsync(cancel).ConfigureAwait(false);
+            _deletesDuringCompaction = [];
+            _compacting = progress;
+            _gate.Release();
+
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            long keys = 0;
+            long written = 0;
+            bool committed = false;
+            try
+            {
+                (keys, written) = await Task.Run(() => WriteMerged(inputs, path, plan.Level, progress, budget, cancel), cancel).ConfigureAwait(false);
+                await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    Commit(inputs, keys > 0 ? path : null);
+                    committed = true;
+                }
+                finally
+                {
+                    _deletesDuringCompaction = null;
+                    _compacting = null;
+                    _gate.Release();
+                }
+            }
+            finally
+            {
+                if (!committed)
+                {
+                    File.Delete(path + TsmFormat.TempSuffix);
+                    File.Delete(path + TsmFormat.TombstoneExtension);
+                    await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                    _deletesDuringCompaction = null;
+                    _compacting = null;
+                    _gate.Release();
+                }
+            }
+
+            var result = new CompactionResult(plan, inputs.Length, progress.InputBytes, written, keys, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            StorageMetrics.CompactionSeconds.Record(result.Duration.TotalSeconds);
+            StorageMetrics.CompactionBytes.Add(written);
+            StorageMetrics.Compactions.Add(1, new KeyValuePair<string, object?>("level", plan.Level == TsmFileName.FullLevel && plan.Reason.StartsWith("full", StringComparison.Ordinal) ? "full" : plan.Level.ToString(CultureInfo.InvariantCulture)));
+            return result;
+        }
+        finally
+        {
+            set?.Release();
+            _compactionLock.Release();
+        }
     }
 
-    private static bool IsDeleted(IReadOnlyList<Tombstone> deleted, long t)
+    /// <summary>The running compaction, or null.</summary>
+    public CompactionProgress? Compacting => _compacting;
+
+    /// <summary>The shard's files in order, with their level and whether deletes wait to be purged from them.</summary>
+    public IReadOnlyList<CompactionCandidate> Files()
     {
-        for (int i = 0; i < deleted.Count; i++)
+        FileSet set = AcquireFiles();
+        try
         {
-            if (deleted[i].Contains(t))
+            return Candidates(set.Files);
+        }
+        finally
+        {
+            set.Release();
+        }
+    }
+
+    /// <summary>Whether the planner has a compaction for this shard now (the compaction queue).</summary>
+    public bool CompactionDue(TimeSpan? fullColdAfter)
+    {
+        bool cold = fullColdAfter is { } after && IdleFor >= after && _cache.SizeBytes == 0;
+        return CompactionPlanner.Plan(Files(), cold) is not null;
+    }
+
+    private static List<CompactionCandidate> Candidates(TsmReader[] files) =>
+        [.. files.Select(f => new CompactionCandidate(NameOf(f), f.Size, !f.Tombstones.IsEmpty))];
+
+    private static TsmFileName NameOf(TsmReader file) =>
+        TsmFileName.TryParse(file.Path, out TsmFileName name) ? name : TsmFileName.Snapshot(0);
+
+    // Writes the merged file as name.tsm.tmp (complete and durable); returns its keys and bytes (0 keys: no file).
+    private (long Keys, long Bytes) WriteMerged(TsmReader[] inputs, string path, int level, CompactionProgress progress, IoBudget? budget, CancellationToken cancel)
+    {
+        int blockSize = level == TsmFileName.FullLevel ? _options.FullCompactionMaxPointsPerBlock : _options.MaxPointsPerBlock;
+        using var writer = new TsmWriter(path, blockSize);
+        long paced = 0;
+        long keys = Compactor.Merge(inputs, writer, Math.Max(blockSize, _options.MaxPointsPerBlock), bytes =>
+        {
+            progress.BytesWritten = bytes;
+            budget?.Consume(bytes - paced, cancel);
+            paced = bytes;
+        }, cancel);
+        if (keys == 0)
+        {
+            return (0, 0);
+        }
+
+        TsmFileInfo info = writer.Finish(moveIntoPlace: false);
+        return (keys, info.Size);
+    }
+
+    // Under the gate: records the deletes that raced the compaction as tombstones of its output, moves the
+    // output into place (the commit: from here a restart removes the inputs), and swaps it in for the inputs.
+    private void Commit(TsmReader[] inputs, string? output)
+    {
+        TsmReader? merged = null;
+        if (output is not null)
+        {
+            if (_deletesDuringCompaction is { Count: > 0 } deletes)
+            {
+                using TsmReader temporary = TsmReader.Open(output + TsmFormat.TempSuffix);
+                var add = new List<(byte[], byte[], Tombstone)>();
+                foreach (var (keys, min, max) in deletes)
+                {
+                    foreach (var (series, field) in keys)
+                    {
+                        if (temporary.TryFind(series, field, out int k) && Overlaps(temporary, k, min, max))
+                        {
+                            add.Add((series, field, new Tombstone(min, max)));
+                        }
+                    }
+                }
+
+                if (add.Count > 0)
+                {
+                    TombstoneSet.Load(output + TsmFormat.TombstoneExtension).Append(add);
+                }
+            }
+
+            TsmWriter.MoveIntoPlace(output);
+            merged = TsmReader.Open(output);
+        }
+
+        TsmReader[] current = _fileSet.Files;
+        int at = Array.IndexOf(current, inputs[0]);
+        var files = new List<TsmReader>(current.Length);
+        files.AddRange(current[..at]);
+        if (merged is not null)
+        {
+            files.Add(merged);
+        }
+
+        files.AddRange(current[(at + inputs.Length)..]);
+        Publish([.. files]);
+        merged?.Dispose(); // the set holds it
+        foreach (TsmReader input in inputs)
+        {
+            input.DeleteWhenUnused();
+        }
+    }
+
+    /// <summary>
+    /// Whether any of the series' fields has a point left in this shard (cache or files, deletes applied):
+    /// a series with none left in any shard leaves the index.
+    /// </summary>
+    public bool HasData(ReadOnlySpan<byte> seriesKey, IReadOnlyList<byte[]> fields)
+    {
+        foreach (byte[] field in fields)
+        {
+            CacheEntry? cached = _cache.Read(seriesKey, field, long.MinValue, long.MaxValue);
+            if (cached is not null && cached.Times.Length > 0)
             {
                 return true;
             }
         }
 
+        FileSet set = AcquireFiles();
+        try
+        {
+            foreach (TsmReader file in set.Files)
+            {
+                foreach (byte[] field in fields)
+                {
+                    if (!file.TryFind(seriesKey, field, out int k))
+                    {
+                        continue;
+                    }
+
+                    IReadOnlyList<Tombstone> deleted = file.Tombstones.For(seriesKey, field);
+                    TsmKey key = file.GetKey(k);
+                    for (int b = 0; b < key.BlockCount; b++)
+                    {
+                        if (deleted.Count == 0 || !TombstoneFilter.CoversBlock(file.GetEntry(key, b), deleted))
+                        {
+                            return true; // a block not wholly deleted (a partly deleted one counts: cheap and safe)
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            set.Release();
+        }
+
         return false;
     }
 
-    /// <summary>Points sorted by time, distinct times.</summary>
-    private readonly record struct Run(long[] Times, long[] Bits, byte[]?[]? Strings, int Count)
+    // A reference to the current files; released by the caller when done reading.
+    private FileSet AcquireFiles()
     {
-        public (long[] Times, long[] Bits, byte[]?[] Strings) ToArrays() =>
-            (Times.Length == Count ? Times : Times[..Count],
-             Bits.Length == Count ? Bits : Bits[..Count],
-             Strings is null ? new byte[]?[Count] : Strings.Length == Count ? Strings : Strings[..Count]);
-
-        /// <summary>Merges two runs; on a timestamp both hold, <paramref name="newer"/> wins.</summary>
-        public static Run Merge(Run older, Run newer)
+        while (true)
         {
-            if (newer.Count == 0)
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            FileSet set = _fileSet;
+            if (set.TryAcquire())
             {
-                return older;
+                return set;
             }
-
-            if (older.Count == 0)
-            {
-                return newer;
-            }
-
-            bool strings = older.Strings is not null || newer.Strings is not null;
-            int capacity = older.Count + newer.Count;
-            var times = new long[capacity];
-            var bits = new long[capacity];
-            byte[]?[]? strs = strings ? new byte[]?[capacity] : null;
-            int i = 0;
-            int j = 0;
-            int n = 0;
-            if (older.Times[older.Count - 1] < newer.Times[0])
-            {
-                // The usual case: the newer run starts after the older one ends.
-                Array.Copy(older.Times, times, older.Count);
-                Array.Copy(older.Bits, bits, older.Count);
-                Array.Copy(newer.Times, 0, times, older.Count, newer.Count);
-                Array.Copy(newer.Bits, 0, bits, older.Count, newer.Count);
-                if (strs is not null)
-                {
-                    older.Strings?.AsSpan(0, older.Count).CopyTo(strs);
-                    newer.Strings?.AsSpan(0, newer.Count).CopyTo(strs.AsSpan(older.Count));
-                }
-
-                return new Run(times, bits, strs, capacity);
-            }
-
-            while (i < older.Count || j < newer.Count)
-            {
-                bool takeNewer = j < newer.Count && (i >= older.Count || newer.Times[j] <= older.Times[i]);
-                if (takeNewer)
-                {
-                    if (i < older.Count && older.Times[i] == newer.Times[j])
-                    {
-                        i++; // the same timestamp in both: the newer value replaces the older
-                    }
-
-                    times[n] = newer.Times[j];
-                    bits[n] = newer.Bits[j];
-                    if (strs is not null)
-                    {
-                        strs[n] = newer.Strings?[j];
-                    }
-
-                    j++;
-                }
-                else
-                {
-                    times[n] = older.Times[i];
-                    bits[n] = older.Bits[i];
-                    if (strs is not null)
-                    {
-                        strs[n] = older.Strings?[i];
-                    }
-
-                    i++;
-                }
-
-                n++;
-            }
-
-            return new Run(times, bits, strs, n);
         }
     }
 
-    /// <summary>Collects one file's points of a key, already in time order.</summary>
-    private struct RunBuilder(bool strings)
+    // Under the gate: the new file set becomes current; the old one goes once its readers let go.
+    private void Publish(TsmReader[] files)
     {
-        private long[] _times = new long[64];
-        private long[] _bits = new long[64];
-        private byte[]?[]? _strings = strings ? new byte[]?[64] : null;
-        private int _count;
+        FileSet old = _fileSet;
+        _fileSet = new FileSet(files);
+        old.Release();
+    }
 
-        public void Add(long time, long bits, byte[]? s)
+    /// <summary>Files shared by readers: each reader holds the set, the set holds its files.</summary>
+    private sealed class FileSet
+    {
+        private int _refs = 1; // the shard's, while the set is current
+
+        public FileSet(TsmReader[] files)
         {
-            if (_count == _times.Length)
+            Files = files;
+            foreach (TsmReader f in files)
             {
-                Array.Resize(ref _times, _count * 2);
-                Array.Resize(ref _bits, _count * 2);
-                if (_strings is not null)
-                {
-                    Array.Resize(ref _strings, _count * 2);
-                }
+                f.AddRef();
             }
-
-            _times[_count] = time;
-            _bits[_count] = bits;
-            if (_strings is not null)
-            {
-                _strings[_count] = s;
-            }
-
-            _count++;
         }
 
-        public readonly Run Build() => new(_times, _bits, _strings, _count);
+        public TsmReader[] Files { get; }
+
+        public bool TryAcquire()
+        {
+            while (true)
+            {
+                int refs = Volatile.Read(ref _refs);
+                if (refs == 0)
+                {
+                    return false;
+                }
+
+                if (Interlocked.CompareExchange(ref _refs, refs + 1, refs) == refs)
+                {
+                    return true;
+                }
+            }
+        }
+
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _refs) == 0)
+            {
+                foreach (TsmReader f in Files)
+                {
+                    f.Release();
+                }
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -687,12 +913,11 @@ public sealed class Shard : IAsyncDisposable
             // The WAL still holds everything the failed snapshot did not write.
         }
 
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _compactionLock.WaitAsync().ConfigureAwait(false); // a running compaction is cancelled and cleans up first
         await _wal.DisposeAsync().ConfigureAwait(false);
-        foreach (TsmReader f in _files)
-        {
-            f.Dispose();
-        }
-
+        Interlocked.Exchange(ref _disposed, 1);
+        _fileSet.Release(); // files stay mapped until the last reader lets go
         _snapshotLock.Dispose();
     }
 
@@ -701,18 +926,6 @@ public sealed class Shard : IAsyncDisposable
         using var payload = new ByteWriter(Math.Max(256, values.Count * 24));
         PointBatchCodec.Encode(values, payload);
         return WriteAheadLog.Prepare(payload.WrittenSpan);
-    }
-
-    private static int ReadBooleans(TsmReader file, in TsmIndexEntry e, long[] ts, long[] bits)
-    {
-        var b = new bool[e.Count];
-        int n = file.ReadBooleans(e, ts, b);
-        for (int i = 0; i < n; i++)
-        {
-            bits[i] = b[i] ? 1 : 0;
-        }
-
-        return n;
     }
 
     // The type a field has in this shard's files, if any (the newest file that has the key says).

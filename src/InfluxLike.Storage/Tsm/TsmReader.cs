@@ -20,6 +20,9 @@ public sealed unsafe class TsmReader : IDisposable
     private readonly long _length;
     private readonly long[] _keyOffsets; // offset of each key's index record, in key order
     private int _disposed;
+    private int _refs = 1;              // the opener's reference, given up by Dispose
+    private int _openerReleased;
+    private volatile bool _deleteWhenUnused;
 
     private TsmReader(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer, long length, long[] keyOffsets, long minTime, long maxTime)
     {
@@ -249,13 +252,65 @@ public sealed unsafe class TsmReader : IDisposable
     /// <summary>The blocks of a key that overlap [<paramref name="minTime"/>, <paramref name="maxTime"/>], in time order.</summary>
     public BlockEnumerator BlocksOverlapping(in TsmKey key, long minTime, long maxTime) => new(this, key, minTime, maxTime);
 
+    /// <summary>
+    /// Takes a reference: the map stays valid until every reference (the opener's, given up by
+    /// <see cref="Dispose"/>, and each one taken here) is released. File sets hold references so a
+    /// compaction can retire a file while queries still read it.
+    /// </summary>
+    public void AddRef()
+    {
+        while (true)
+        {
+            int refs = Volatile.Read(ref _refs);
+            ObjectDisposedException.ThrowIf(refs == 0, this);
+            if (Interlocked.CompareExchange(ref _refs, refs + 1, refs) == refs)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Gives up a reference from <see cref="AddRef"/>; the last one unmaps the file.</summary>
+    public void Release()
+    {
+        int refs = Interlocked.Decrement(ref _refs);
+        if (refs == 0)
+        {
+            Unmap();
+        }
+        else if (refs < 0)
+        {
+            throw new InvalidOperationException($"{Path}: released more often than referenced");
+        }
+    }
+
+    /// <summary>
+    /// Marks the file (and its tombstones) for deletion from disk once the last reference is gone:
+    /// a compaction's inputs, still read by queries that started before it finished.
+    /// </summary>
+    public void DeleteWhenUnused() => _deleteWhenUnused = true;
+
+    /// <summary>Gives up the opener's reference (once; later calls do nothing).</summary>
     public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _openerReleased, 1) == 0)
+        {
+            Release();
+        }
+    }
+
+    private void Unmap()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
             _view.Dispose();
             _map.Dispose();
+            if (_deleteWhenUnused)
+            {
+                File.Delete(Path);
+                File.Delete(Tombstones.FilePath);
+            }
         }
     }
 

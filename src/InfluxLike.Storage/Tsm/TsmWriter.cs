@@ -59,6 +59,9 @@ public sealed class TsmWriter : IDisposable
     /// <summary>Blocks written so far.</summary>
     public long BlockCount { get; private set; }
 
+    /// <summary>Bytes of blocks written so far.</summary>
+    public long BytesWritten => _offset;
+
     /// <summary>Keys (series + field) written so far.</summary>
     public long KeyCount { get; private set; }
 
@@ -126,8 +129,12 @@ public sealed class TsmWriter : IDisposable
         AppendBlock(minTime, maxTime, h.Count);
     }
 
-    /// <summary>Writes the index and footer, makes the file durable and moves it into place.</summary>
-    public TsmFileInfo Finish()
+    /// <summary>
+    /// Writes the index and footer, makes the file durable and moves it into place; with
+    /// <paramref name="moveIntoPlace"/> false the complete file stays at <c>name.tsm.tmp</c> for the caller to
+    /// commit with <see cref="MoveIntoPlace"/> (a compaction first records the deletes that raced it).
+    /// </summary>
+    public TsmFileInfo Finish(bool moveIntoPlace = true)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         EndKey();
@@ -154,11 +161,18 @@ public sealed class TsmWriter : IDisposable
         _file.Dispose();
         DeleteSpill();
 
-        FileSystem.ReplaceDurably(_tempPath, _path);
+        if (moveIntoPlace)
+        {
+            FileSystem.ReplaceDurably(_tempPath, _path);
+        }
+
         _finished = true;
         Dispose();
         return new TsmFileInfo(_path, size, KeyCount, BlockCount);
     }
+
+    /// <summary>Commits a file finished with <c>Finish(moveIntoPlace: false)</c>: renamed into place, durably.</summary>
+    public static void MoveIntoPlace(string path) => FileSystem.ReplaceDurably(System.IO.Path.GetFullPath(path) + TsmFormat.TempSuffix, System.IO.Path.GetFullPath(path));
 
     public void Dispose()
     {

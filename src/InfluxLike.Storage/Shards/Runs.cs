@@ -1,0 +1,220 @@
+using System.Runtime.InteropServices;
+using InfluxLike.LineProtocol;
+using InfluxLike.Storage.Tsm;
+
+namespace InfluxLike.Storage.Shards;
+
+/// <summary>Points sorted by time, distinct times.</summary>
+internal readonly record struct Run(long[] Times, long[] Bits, byte[]?[]? Strings, int Count)
+{
+    public (long[] Times, long[] Bits, byte[]?[] Strings) ToArrays() =>
+        (Times.Length == Count ? Times : Times[..Count],
+         Bits.Length == Count ? Bits : Bits[..Count],
+         Strings is null ? new byte[]?[Count] : Strings.Length == Count ? Strings : Strings[..Count]);
+
+    /// <summary>Merges two runs; on a timestamp both hold, <paramref name="newer"/> wins.</summary>
+    public static Run Merge(Run older, Run newer)
+    {
+        if (newer.Count == 0)
+        {
+            return older;
+        }
+
+        if (older.Count == 0)
+        {
+            return newer;
+        }
+
+        bool strings = older.Strings is not null || newer.Strings is not null;
+        int capacity = older.Count + newer.Count;
+        var times = new long[capacity];
+        var bits = new long[capacity];
+        byte[]?[]? strs = strings ? new byte[]?[capacity] : null;
+        int i = 0;
+        int j = 0;
+        int n = 0;
+        if (older.Times[older.Count - 1] < newer.Times[0])
+        {
+            // The usual case: the newer run starts after the older one ends.
+            Array.Copy(older.Times, times, older.Count);
+            Array.Copy(older.Bits, bits, older.Count);
+            Array.Copy(newer.Times, 0, times, older.Count, newer.Count);
+            Array.Copy(newer.Bits, 0, bits, older.Count, newer.Count);
+            if (strs is not null)
+            {
+                older.Strings?.AsSpan(0, older.Count).CopyTo(strs);
+                newer.Strings?.AsSpan(0, newer.Count).CopyTo(strs.AsSpan(older.Count));
+            }
+
+            return new Run(times, bits, strs, capacity);
+        }
+
+        while (i < older.Count || j < newer.Count)
+        {
+            bool takeNewer = j < newer.Count && (i >= older.Count || newer.Times[j] <= older.Times[i]);
+            if (takeNewer)
+            {
+                if (i < older.Count && older.Times[i] == newer.Times[j])
+                {
+                    i++; // the same timestamp in both: the newer value replaces the older
+                }
+
+                times[n] = newer.Times[j];
+                bits[n] = newer.Bits[j];
+                if (strs is not null)
+                {
+                    strs[n] = newer.Strings?[j];
+                }
+
+                j++;
+            }
+            else
+            {
+                times[n] = older.Times[i];
+                bits[n] = older.Bits[i];
+                if (strs is not null)
+                {
+                    strs[n] = older.Strings?[i];
+                }
+
+                i++;
+            }
+
+            n++;
+        }
+
+        return new Run(times, bits, strs, n);
+    }
+}
+
+/// <summary>Collects one file's points of a key, already in time order.</summary>
+internal struct RunBuilder(bool strings)
+{
+    private long[] _times = new long[64];
+    private long[] _bits = new long[64];
+    private byte[]?[]? _strings = strings ? new byte[]?[64] : null;
+    private int _count;
+
+    public void Add(long time, long bits, byte[]? s)
+    {
+        if (_count == _times.Length)
+        {
+            Array.Resize(ref _times, _count * 2);
+            Array.Resize(ref _bits, _count * 2);
+            if (_strings is not null)
+            {
+                Array.Resize(ref _strings, _count * 2);
+            }
+        }
+
+        _times[_count] = time;
+        _bits[_count] = bits;
+        if (_strings is not null)
+        {
+            _strings[_count] = s;
+        }
+
+        _count++;
+    }
+
+    public readonly Run Build() => new(_times, _bits, _strings, _count);
+}
+
+/// <summary>
+/// Decodes a key's blocks from TSM files into runs, reusing its buffers across blocks and keys (one per
+/// reader or compaction, not shared between threads).
+/// </summary>
+internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
+{
+    private readonly StringColumn _strings = new();
+    private long[] _ts = [];
+    private long[] _bits = [];
+    private bool[] _bools = [];
+
+    public ReadOnlySpan<long> Times => _ts;
+
+    public ReadOnlySpan<long> Bits => _bits;
+
+    public StringColumn Strings => _strings;
+
+    /// <summary>The points of one file's key in [min, max], tombstones applied, in time order.</summary>
+    public Run ReadRun(TsmReader file, int keyIndex, long minTime, long maxTime)
+    {
+        TsmKey key = file.GetKey(keyIndex);
+        IReadOnlyList<Tombstone> deleted = file.Tombstones.For(key.SeriesKey, key.Field);
+        bool isString = key.Type == FieldType.String;
+        var run = new RunBuilder(isString);
+        foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
+        {
+            if (deleted.Count > 0 && TombstoneFilter.CoversBlock(e, deleted))
+            {
+                continue;
+            }
+
+            int n = Decode(file, e, key.Type);
+            for (int i = 0; i < n; i++)
+            {
+                long t = _ts[i];
+                if (t < minTime || t > maxTime || (deleted.Count > 0 && IsDeleted(deleted, t)))
+                {
+                    continue;
+                }
+
+                run.Add(t, _bits[i], isString ? _strings[i].ToArray() : null);
+            }
+        }
+
+        return run.Build();
+    }
+
+    /// <summary>Decodes one block into <see cref="Times"/>, <see cref="Bits"/> and <see cref="Strings"/>; returns its point count.</summary>
+    public int Decode(TsmReader file, in TsmIndexEntry e, FieldType type)
+    {
+        if (_ts.Length < e.Count)
+        {
+            _ts = new long[Math.Max(e.Count, maxPointsPerBlock)];
+            _bits = new long[_ts.Length];
+        }
+
+        _strings.Clear();
+        switch (type)
+        {
+            case FieldType.Float:
+                return file.ReadFloats(e, _ts, MemoryMarshal.Cast<long, double>(_bits.AsSpan()));
+            case FieldType.Integer:
+                return file.ReadIntegers(e, _ts, _bits);
+            case FieldType.Unsigned:
+                return file.ReadUnsigned(e, _ts, MemoryMarshal.Cast<long, ulong>(_bits.AsSpan()));
+            case FieldType.Boolean:
+                if (_bools.Length < e.Count)
+                {
+                    _bools = new bool[_ts.Length];
+                }
+
+                int n = file.ReadBooleans(e, _ts, _bools);
+                for (int i = 0; i < n; i++)
+                {
+                    _bits[i] = _bools[i] ? 1 : 0;
+                }
+
+                return n;
+            default:
+                return file.ReadStrings(e, _ts, _strings);
+        }
+    }
+
+    public static bool IsDeleted(IReadOnlyList<Tombstone> deleted, long t)
+    {
+        for (int i = 0; i < deleted.Count; i++)
+        {
+            if (deleted[i].Contains(t))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose() => _strings.Dispose();
+}
