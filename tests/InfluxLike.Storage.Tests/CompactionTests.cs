@@ -379,3 +379,64 @@ public class DeleteCleanupTests
         Assert.Equal(101, index.SeriesCount);
     }
 }
+
+public class DiskSpaceTests
+{
+    [Fact]
+    public async Task Writes_are_refused_before_the_disk_is_full_while_reads_and_deletes_go_on()
+    {
+        using var dir = new TempDir();
+        long free = 1L << 30;
+        await using var engine = StorageEngine.Open(dir.Path, new EngineOptions { MinFreeDiskBytes = 1L << 20, FreeDiskBytes = _ => free });
+        BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+        await engine.WriteLineProtocolAsync(bucket, "cpu,host=a v=1 1\ncpu,host=a v=2 2\n"u8.ToArray(), Precision.Seconds, 0);
+
+        free = 1000;
+        engine.RecheckFreeDisk();
+        var e = await Assert.ThrowsAsync<StorageFullException>(() => engine.WriteLineProtocolAsync(bucket, "cpu,host=a v=3 3\n"u8.ToArray(), Precision.Seconds, 0));
+        Assert.Contains("1000 bytes free", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, engine.Read(bucket, "cpu,host=a"u8, "v"u8, long.MinValue, long.MaxValue).Times.Length);
+        await engine.DeleteAsync(bucket, SeriesPredicate.All, (_, _, _) => true, 1_000_000_000, 1_000_000_000);
+        Assert.Equal([2_000_000_000L], engine.Read(bucket, "cpu,host=a"u8, "v"u8, long.MinValue, long.MaxValue).Times);
+        Assert.Empty(await engine.CompactAsync(full: true)); // no compaction on a disk this full either
+
+        free = 1L << 30;
+        engine.RecheckFreeDisk();
+        await engine.WriteLineProtocolAsync(bucket, "cpu,host=a v=3 3\n"u8.ToArray(), Precision.Seconds, 0);
+        Assert.Equal(2, engine.Read(bucket, "cpu,host=a"u8, "v"u8, long.MinValue, long.MaxValue).Times.Length);
+    }
+
+    [Fact]
+    public void The_real_free_space_of_the_data_disk_is_measured()
+    {
+        using var dir = new TempDir();
+        Assert.True(new EngineOptions().FreeDiskBytes(dir.Path) > 0);
+    }
+
+    [Fact]
+    public async Task Past_its_size_limit_a_bucket_loses_its_oldest_shards_first_never_the_newest()
+    {
+        using var dir = new TempDir();
+        await using var engine = StorageEngine.Open(dir.Path);
+        BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero, TimeSpan.FromHours(1));
+        const long Hour = 3_600_000_000_000L;
+        for (int h = 0; h < 4; h++)
+        {
+            string body = string.Concat(Enumerable.Range(0, 2000).Select(i => $"cpu,host=h{i % 50} v={i} {(h * Hour) + i}\n"));
+            await engine.WriteLineProtocolAsync(bucket, Encoding.UTF8.GetBytes(body), Precision.Nanoseconds, 0);
+        }
+
+        await engine.SnapshotAllAsync();
+        Assert.Equal(0, await engine.EnforceRetentionAsync());
+        string shards = Path.Combine(dir.Path, "buckets", bucket.Id, "shards");
+        long perShard = Directory.GetFiles(Directory.GetDirectories(shards).Order().Last(), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+
+        engine.Catalog.UpdateBucket(bucket.Id, maxSizeBytes: (perShard * 2) + (perShard / 2));
+        Assert.Equal(2, await engine.EnforceRetentionAsync());
+        Assert.Equal(["10800000000000", "7200000000000"], Directory.GetDirectories(shards).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        engine.Catalog.UpdateBucket(bucket.Id, maxSizeBytes: 1);
+        Assert.Equal(1, await engine.EnforceRetentionAsync());
+        Assert.Single(Directory.GetDirectories(shards));
+    }
+}

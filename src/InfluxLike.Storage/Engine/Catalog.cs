@@ -21,6 +21,9 @@ public sealed record BucketInfo
 
     public string? Description { get; init; }
 
+    /// <summary>Most bytes the bucket may hold on disk; past it the retention enforcer drops its oldest shards. 0: no limit.</summary>
+    public long MaxSizeBytes { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
@@ -236,7 +239,7 @@ public sealed class Catalog
     /// the bucket was created (existing shards are cut by it), unless a new one is given.
     /// </summary>
     /// <exception cref="CatalogConflictException">The new name is taken in the organisation.</exception>
-    public BucketInfo? UpdateBucket(string id, string? name = null, string? description = null, TimeSpan? retention = null, TimeSpan? shardGroupDuration = null)
+    public BucketInfo? UpdateBucket(string id, string? name = null, string? description = null, TimeSpan? retention = null, TimeSpan? shardGroupDuration = null, long? maxSizeBytes = null)
     {
         lock (_lock)
         {
@@ -252,8 +255,14 @@ public sealed class Catalog
                 Description = description ?? old.Description,
                 Retention = retention ?? old.Retention,
                 ShardGroupDuration = shardGroupDuration ?? old.ShardGroupDuration,
+                MaxSizeBytes = maxSizeBytes ?? old.MaxSizeBytes,
                 UpdatedAt = DateTimeOffset.UtcNow,
             };
+            if (updated.MaxSizeBytes < 0)
+            {
+                throw new ArgumentException($"maxSizeBytes must not be negative (got {updated.MaxSizeBytes})", nameof(maxSizeBytes));
+            }
+
             ValidateBucket(updated.Name, updated.Retention, updated.ShardGroupDuration);
             if (name is not null && _data.Buckets.Any(b => b.OrgId == old.OrgId && b.Name == name && b.Id != id))
             {

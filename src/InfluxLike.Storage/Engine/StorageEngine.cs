@@ -32,7 +32,19 @@ public sealed record EngineOptions
 
     /// <summary>The clock for retention (tests set it).</summary>
     public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+
+    /// <summary>Writes are refused while the data folder's disk has fewer free bytes than this (0: never).</summary>
+    public long MinFreeDiskBytes { get; init; } = 100L << 20;
+
+    /// <summary>Free bytes on the disk holding a folder (a seam: tests simulate a full disk).</summary>
+    public Func<string, long> FreeDiskBytes { get; init; } = path => new DriveInfo(path).AvailableFreeSpace;
 }
+
+/// <summary>
+/// Writes are refused because the disk is (nearly) full: not transient in the short term, but reads and
+/// deletes go on, and writes resume once space is freed.
+/// </summary>
+public sealed class StorageFullException(string message) : Exception(message);
 
 /// <summary>One shard's state, for the storage status view.</summary>
 public sealed record ShardStatus(
@@ -91,7 +103,38 @@ public sealed class StorageEngine : IAsyncDisposable
         Catalog = catalog;
         _compactionSlots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentCompactions));
         CompactionBudget = new IoBudget(options.CompactThroughputBytesPerSecond);
+        MinFreeDiskBytes = options.MinFreeDiskBytes;
     }
+
+    /// <summary>Writes are refused while the disk has fewer free bytes (changeable while running).</summary>
+    public long MinFreeDiskBytes { get; set; }
+
+    private long _freeDiskBytes = long.MaxValue;
+    private long _freeDiskCheckedAt = long.MinValue / 2;
+
+    /// <summary>Free bytes on the data folder's disk, measured at most once a second.</summary>
+    public long FreeDiskBytes()
+    {
+        long now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _freeDiskCheckedAt) >= 1000)
+        {
+            try
+            {
+                Volatile.Write(ref _freeDiskBytes, _options.FreeDiskBytes(_dataDir));
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+            {
+                Volatile.Write(ref _freeDiskBytes, long.MaxValue); // unknown: do not refuse writes for it
+            }
+
+            Volatile.Write(ref _freeDiskCheckedAt, now);
+        }
+
+        return Volatile.Read(ref _freeDiskBytes);
+    }
+
+    /// <summary>Forgets the last free-space measurement (after freeing space, or in tests).</summary>
+    public void RecheckFreeDisk() => Volatile.Write(ref _freeDiskCheckedAt, long.MinValue / 2);
 
     public Catalog Catalog { get; }
 
@@ -168,6 +211,14 @@ public sealed class StorageEngine : IAsyncDisposable
         BucketInfo bucket, ReadOnlyMemory<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine)
     {
         BucketStore store = GetStore(bucket);
+        long min = MinFreeDiskBytes;
+        if (min > 0 && FreeDiskBytes() is long free && free < min)
+        {
+            StorageMetrics.WriteErrors.Add(1, new KeyValuePair<string, object?>("kind", "disk_full"));
+            throw new StorageFullException(
+                $"writes are refused: the disk of the data folder has {free} bytes free, less than the {min} kept in reserve (storage-min-free-disk); reads and deletes still work, and writes resume once space is freed");
+        }
+
         var rejected = new List<string>();
         // Points older than the retention would land in shards the enforcer drops: refused, as InfluxDB does.
         TimeSpan retention = Catalog.GetBucket(bucket.Id)?.Retention ?? bucket.Retention;
@@ -381,6 +432,13 @@ public sealed class StorageEngine : IAsyncDisposable
 
         Shard[] shards = [.. _buckets.Values.SelectMany(b => b.Shards.Values)];
         var results = new ConcurrentBag<CompactionResult>();
+        if (MinFreeDiskBytes > 0 && FreeDiskBytes() < MinFreeDiskBytes / 2)
+        {
+            // A compaction needs room for its output before its inputs go: not on a disk this full.
+            LastCompactionError = $"compactions paused: {FreeDiskBytes()} bytes free on the data folder's disk";
+            return [];
+        }
+
         await Parallel.ForEachAsync(shards, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxConcurrentCompactions), CancellationToken = cancel }, async (shard, ct) =>
         {
             while (true)
@@ -445,6 +503,7 @@ public sealed class StorageEngine : IAsyncDisposable
                 continue;
             }
 
+            dropped += await DropOverSizeAsync(store, bucket.MaxSizeBytes).ConfigureAwait(false);
             if (bucket.Retention <= TimeSpan.Zero)
             {
                 continue;
@@ -459,14 +518,44 @@ public sealed class StorageEngine : IAsyncDisposable
                     continue;
                 }
 
-                await shard.DisposeAsync().ConfigureAwait(false);
-                string aside = shard.Folder + BucketStore.DroppingSuffix;
-                Directory.Move(shard.Folder, aside);
-                FileSystem.SyncDirectory(Path.GetDirectoryName(shard.Folder)!);
-                Directory.Delete(aside, recursive: true);
-                StorageMetrics.RetentionDroppedShards.Add(1);
+                await DropShardAsync(shard).ConfigureAwait(false);
                 dropped++;
             }
+        }
+
+        return dropped;
+    }
+
+    private static async Task DropShardAsync(Shard shard)
+    {
+        await shard.DisposeAsync().ConfigureAwait(false);
+        string aside = shard.Folder + BucketStore.DroppingSuffix;
+        Directory.Move(shard.Folder, aside);
+        FileSystem.SyncDirectory(Path.GetDirectoryName(shard.Folder)!);
+        Directory.Delete(aside, recursive: true);
+        StorageMetrics.RetentionDroppedShards.Add(1);
+    }
+
+    // Past the bucket's size limit, its oldest shards go first; the newest one always stays (it takes the writes).
+    private static async Task<int> DropOverSizeAsync(BucketStore store, long maxBytes)
+    {
+        int dropped = 0;
+        while (maxBytes > 0 && store.Shards.Count > 1)
+        {
+            long size = store.Shards.Values.Sum(s => s.DiskBytes());
+            if (size <= maxBytes)
+            {
+                break;
+            }
+
+            long oldest = store.Shards.Keys.Min();
+            if (!store.Shards.TryRemove(oldest, out Shard? shard))
+            {
+                break;
+            }
+
+            await DropShardAsync(shard).ConfigureAwait(false);
+            dropped++;
         }
 
         return dropped;

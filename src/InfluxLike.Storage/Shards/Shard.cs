@@ -687,6 +687,31 @@ public sealed class Shard : IAsyncDisposable
         }
     }
 
+    /// <summary>Bytes the shard holds on disk (TSM files, tombstones, WAL).</summary>
+    public long DiskBytes()
+    {
+        long total = 0;
+        try
+        {
+            foreach (FileInfo f in new DirectoryInfo(_directory).EnumerateFiles("*", SearchOption.AllDirectories))
+            {
+                try
+                {
+                    total += f.Length;
+                }
+                catch (FileNotFoundException)
+                {
+                    // removed meanwhile (a compaction input, a WAL segment)
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        return total;
+    }
+
     /// <summary>The running compaction, or null.</summary>
     public CompactionProgress? Compacting => _compacting;
 
