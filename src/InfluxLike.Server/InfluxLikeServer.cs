@@ -67,6 +67,9 @@ public static class InfluxLikeServer
             MaxLineBytes = options.MaxLineBytes,
             MaxTagsPerPoint = options.MaxTagsPerPoint,
             MaxFieldsPerPoint = options.MaxFieldsPerPoint,
+            MaxConcurrentCompactions = options.MaxConcurrentCompactions,
+            CompactThroughputBytesPerSecond = options.CompactThroughput,
+            MinFreeDiskBytes = options.StorageMinFreeDisk,
         });
         builder.Services.AddSingleton(engine);
         var auth = AuthStore.Open(dataDir);
@@ -100,6 +103,7 @@ public static class InfluxLikeServer
         HealthEndpoints.Map(app);
         DataEndpoints.Map(app);
         ManagementEndpoints.Map(app);
+        StorageEndpoints.Map(app);
         V1Endpoints.Map(app);
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/metrics") && live.Current.MetricsNeedAuth && live.Current.AuthEnabled, branch => branch.Use(async (ctx, next) =>
         {

@@ -24,6 +24,8 @@ namespace InfluxLike.Server;
 [JsonSerializable(typeof(SetupResponse))]
 [JsonSerializable(typeof(DeleteRequest))]
 [JsonSerializable(typeof(V1Error))]
+[JsonSerializable(typeof(StorageStatusDto))]
+[JsonSerializable(typeof(CompactResponseDto))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {

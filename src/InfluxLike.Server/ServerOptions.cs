@@ -76,4 +76,19 @@ public sealed record ServerOptions
 
     /// <summary>Most fields a line may have.</summary>
     public int MaxFieldsPerPoint { get; init; } = 1024;
+
+    /// <summary>Compactions running at once (InfluxDB's max-concurrent-compactions).</summary>
+    public int MaxConcurrentCompactions { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>Bytes per second all compactions together may write; 0 for no limit (InfluxDB's compact-throughput).</summary>
+    public long CompactThroughput { get; init; } = 48L << 20;
+
+    /// <summary>A shard with no write for this long is compacted into one file (InfluxDB's compact-full-write-cold-duration).</summary>
+    public TimeSpan CompactFullWriteColdDuration { get; init; } = TimeSpan.FromHours(4);
+
+    /// <summary>How often shards past their bucket's retention (or size limit) are dropped (InfluxDB's retention check-interval).</summary>
+    public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Writes are refused while the data folder's disk has fewer free bytes than this; 0 never refuses.</summary>
+    public long StorageMinFreeDisk { get; init; } = 100L << 20;
 }

@@ -215,7 +215,7 @@ public sealed class SetupTests : IAsyncLifetime
         Assert.DoesNotContain("secret-password", await File.ReadAllTextAsync(Path.Combine(_server.DataDir, "auth.json")), StringComparison.Ordinal);
 
         using var client = _server.WithToken(token);
-        var write = await client.PostAsync("/api/v2/write?org=home&bucket=sensors&precision=s", new StringContent("t v=1 1700000000"));
+        var write = await client.PostAsync("/api/v2/write?org=home&bucket=sensors&precision=s", new StringContent($"t v=1 {DateTimeOffset.UtcNow.ToUnixTimeSeconds()}")); // within the 7-day retention
         Assert.Equal(HttpStatusCode.NoContent, write.StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _server.Anonymous.PostAsJsonAsync("/api/v2/setup", new { username = "x", org = "o", bucket = "b" })).StatusCode);
         Assert.False((bool)JsonNode.Parse(await _server.Anonymous.GetStringAsync("/api/v2/setup"))!["allowed"]!);

@@ -51,7 +51,7 @@ public sealed class BucketApiTests : IAsyncLifetime
         Assert.Equal("month", (string)fetched["name"]!);
 
         // Data goes with the bucket; a new bucket of the same name starts empty.
-        Assert.Equal(HttpStatusCode.NoContent, (await _server.Client.PostAsync("/api/v2/write?org=acme&bucket=month&precision=s", new StringContent("m f=1 1700000000"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Client.PostAsync("/api/v2/write?org=acme&bucket=month&precision=s", new StringContent($"m f=1 {DateTimeOffset.UtcNow.ToUnixTimeSeconds()}"))).StatusCode); // within the 30-day retention
         Assert.True(Directory.Exists(Path.Combine(_server.DataDir, "engine", "buckets", id)));
         await LiveServer.JsonAsync(await _server.Client.DeleteAsync($"/api/v2/buckets/{id}"), HttpStatusCode.NoContent);
         Assert.False(Directory.Exists(Path.Combine(_server.DataDir, "engine", "buckets", id)));

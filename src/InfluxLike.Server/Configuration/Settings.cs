@@ -54,6 +54,16 @@ public static class Settings
             (o, v) => o with { MaxTagsPerPoint = (int)Math.Min(Positive(v), int.MaxValue) }),
         new("max-fields-per-point", "most fields a line may have", "1024", (n, o) => n with { MaxFieldsPerPoint = o.MaxFieldsPerPoint }, o => o.MaxFieldsPerPoint,
             (o, v) => o with { MaxFieldsPerPoint = (int)Math.Min(Positive(v), int.MaxValue) }),
+        new("max-concurrent-compactions", "compactions running at once", "max(1, cores / 2)", (n, o) => n with { MaxConcurrentCompactions = o.MaxConcurrentCompactions }, o => o.MaxConcurrentCompactions,
+            (o, v) => o with { MaxConcurrentCompactions = (int)Math.Min(Positive(v), 64) }),
+        new("compact-throughput", "bytes per second all compactions together may write (0: no limit)", "50331648", null, o => o.CompactThroughput,
+            (o, v) => o with { CompactThroughput = NonNegative(v) }),
+        new("compact-full-write-cold-duration", "a shard without writes for this long is compacted into one file", "4h", null, o => o.CompactFullWriteColdDuration,
+            (o, v) => o with { CompactFullWriteColdDuration = Duration(v) }),
+        new("retention-check-interval", "how often shards past retention or a bucket's size limit are dropped", "30m", null, o => o.RetentionCheckInterval,
+            (o, v) => o with { RetentionCheckInterval = Duration(v) }),
+        new("storage-min-free-disk", "writes are refused (507) while the data disk has fewer free bytes (0: never)", "104857600", null, o => o.StorageMinFreeDisk,
+            (o, v) => o with { StorageMinFreeDisk = NonNegative(v) }),
         new("init-org", "first start: create this organization (ignored once set up)", "", (n, o) => n with { InitOrg = o.InitOrg }, o => o.InitOrg, (o, v) => o with { InitOrg = v }),
         new("init-bucket", "first start: create this bucket", "", (n, o) => n with { InitBucket = o.InitBucket }, o => o.InitBucket, (o, v) => o with { InitBucket = v }),
         new("init-token", "first start: the operator token (random and logged once if not given)", "", (n, o) => n with { InitToken = o.InitToken }, o => o.InitToken, (o, v) => o with { InitToken = v }),
@@ -163,6 +173,11 @@ public static class Settings
         long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n > 0
             ? n
             : throw new FormatException($"\"{v}\" is not a positive whole number");
+
+    private static long NonNegative(string v) =>
+        long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long n)
+            ? n
+            : throw new FormatException($"\"{v}\" is not a whole number of 0 or more");
 
     /// <summary>A duration: <c>0</c>, or numbers with units ms, s, m, h, d, w (<c>1h30m</c>).</summary>
     public static TimeSpan Duration(string v)

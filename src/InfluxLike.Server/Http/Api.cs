@@ -56,7 +56,8 @@ internal static class Api
         b.CreatedAt,
         b.UpdatedAt,
         new Links("/api/v2/buckets/" + b.Id),
-        []);
+        [],
+        b.MaxSizeBytes);
 
     public static AuthorizationDto ToDto(AuthorizationInfo a, string? token, Catalog catalog) => new(
         a.Id,

@@ -41,7 +41,8 @@ internal sealed record BucketDto(
     [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
     [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt,
     [property: JsonPropertyName("links")] Links Links,
-    [property: JsonPropertyName("labels")] string[] Labels);
+    [property: JsonPropertyName("labels")] string[] Labels,
+    [property: JsonPropertyName("maxSizeBytes")] long MaxSizeBytes);
 
 internal sealed record BucketsDto(
     [property: JsonPropertyName("links")] Links Links,
@@ -51,12 +52,14 @@ internal sealed record PostBucketRequest(
     [property: JsonPropertyName("orgID")] string? OrgId,
     [property: JsonPropertyName("name")] string? Name,
     [property: JsonPropertyName("description")] string? Description,
-    [property: JsonPropertyName("retentionRules")] RetentionRuleDto[]? RetentionRules);
+    [property: JsonPropertyName("retentionRules")] RetentionRuleDto[]? RetentionRules,
+    [property: JsonPropertyName("maxSizeBytes")] long? MaxSizeBytes = null);
 
 internal sealed record PatchBucketRequest(
     [property: JsonPropertyName("name")] string? Name,
     [property: JsonPropertyName("description")] string? Description,
-    [property: JsonPropertyName("retentionRules")] RetentionRuleDto[]? RetentionRules);
+    [property: JsonPropertyName("retentionRules")] RetentionRuleDto[]? RetentionRules,
+    [property: JsonPropertyName("maxSizeBytes")] long? MaxSizeBytes = null);
 
 internal sealed record AuthorizationDto(
     [property: JsonPropertyName("id")] string Id,
@@ -118,3 +121,54 @@ internal sealed record DeleteRequest(
 /// <summary>InfluxDB 1.x's error body, which Telegraf's v1 output reads: <c>{"error": "..."}</c>.</summary>
 internal sealed record V1Error(
     [property: JsonPropertyName("error")] string Error);
+
+// The storage status view and the compaction trigger (InfluxLike's own; InfluxDB has no equivalent).
+
+internal sealed record CompactionProgressDto(
+    [property: JsonPropertyName("level")] int Level,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("inputFiles")] int InputFiles,
+    [property: JsonPropertyName("inputBytes")] long InputBytes,
+    [property: JsonPropertyName("bytesWritten")] long BytesWritten,
+    [property: JsonPropertyName("started")] DateTimeOffset Started);
+
+internal sealed record ShardStatusDto(
+    [property: JsonPropertyName("start")] string Start,
+    [property: JsonPropertyName("end")] string End,
+    [property: JsonPropertyName("files")] int Files,
+    [property: JsonPropertyName("fileBytes")] long FileBytes,
+    [property: JsonPropertyName("cacheBytes")] long CacheBytes,
+    [property: JsonPropertyName("filesPerLevel")] Dictionary<string, int> FilesPerLevel,
+    [property: JsonPropertyName("filesWithDeletes")] int FilesWithDeletes,
+    [property: JsonPropertyName("compactionDue")] bool CompactionDue,
+    [property: JsonPropertyName("compaction")] CompactionProgressDto? Compaction);
+
+internal sealed record StorageBucketDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("shards")] ShardStatusDto[] Shards);
+
+internal sealed record DeleteProgressDto(
+    [property: JsonPropertyName("bucketID")] string BucketId,
+    [property: JsonPropertyName("started")] DateTimeOffset Started,
+    [property: JsonPropertyName("series")] long Series,
+    [property: JsonPropertyName("checked")] long Checked,
+    [property: JsonPropertyName("removedFromIndex")] long Removed,
+    [property: JsonPropertyName("done")] bool Done,
+    [property: JsonPropertyName("error")] string? Error);
+
+internal sealed record StorageStatusDto(
+    [property: JsonPropertyName("compactionQueue")] int CompactionQueue,
+    [property: JsonPropertyName("compactionsRunning")] int CompactionsRunning,
+    [property: JsonPropertyName("lastCompactionError")] string? LastCompactionError,
+    [property: JsonPropertyName("freeDiskBytes")] long FreeDiskBytes,
+    [property: JsonPropertyName("minFreeDiskBytes")] long MinFreeDiskBytes,
+    [property: JsonPropertyName("writesRefused")] bool WritesRefused,
+    [property: JsonPropertyName("deletes")] DeleteProgressDto[] Deletes,
+    [property: JsonPropertyName("buckets")] StorageBucketDto[] Buckets);
+
+internal sealed record CompactResponseDto(
+    [property: JsonPropertyName("compactions")] int Compactions,
+    [property: JsonPropertyName("inputBytes")] long InputBytes,
+    [property: JsonPropertyName("outputBytes")] long OutputBytes,
+    [property: JsonPropertyName("seconds")] double Seconds);

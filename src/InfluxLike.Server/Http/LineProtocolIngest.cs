@@ -114,6 +114,11 @@ internal static class LineProtocolIngest
         {
             return new IngestOutcome(404, "not found", e.Message);
         }
+        catch (StorageFullException e)
+        {
+            // 507, a 5xx: clients such as Telegraf keep the batch and retry rather than drop it.
+            return new IngestOutcome(507, "unavailable", e.Message, RetryAfterSeconds: 30);
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);

@@ -298,7 +298,7 @@ internal static class ManagementEndpoints
 
         return Mutate(() =>
         {
-            BucketInfo b = engine.Catalog.CreateBucket(request.OrgId, request.Name ?? "", retention, shard, request.Description);
+            BucketInfo b = engine.Catalog.CreateBucket(request.OrgId, request.Name ?? "", retention, shard, request.Description, request.MaxSizeBytes ?? 0);
             return Results.Json(Api.ToDto(b), ServerJsonContext.Default.BucketDto, statusCode: 201);
         });
     }
@@ -332,7 +332,7 @@ internal static class ManagementEndpoints
 
         return Mutate(() =>
         {
-            BucketInfo? updated = engine.Catalog.UpdateBucket(id, request.Name, request.Description, retention, shard);
+            BucketInfo? updated = engine.Catalog.UpdateBucket(id, request.Name, request.Description, retention, shard, request.MaxSizeBytes);
             return updated is null ? Api.NotFound($"bucket {id}") : Results.Json(Api.ToDto(updated), ServerJsonContext.Default.BucketDto);
         });
     }

@@ -28,6 +28,10 @@ internal static class EngineMetrics
     private static readonly Gauge Series = Prometheus.Metrics.CreateGauge("influxlike_storage_series", "Series in the bucket's index (cardinality).", "bucket");
     private static readonly Gauge Shards = Prometheus.Metrics.CreateGauge("influxlike_storage_shards", "Open shards, by bucket.", "bucket");
     private static readonly Gauge TsmFiles = Prometheus.Metrics.CreateGauge("influxlike_storage_tsm_files", "TSM files, by bucket.", "bucket");
+    private static readonly Gauge FilesPerLevel = Prometheus.Metrics.CreateGauge("influxlike_storage_tsm_files_per_level", "TSM files by bucket and compaction level (1: snapshots, 4: fully compacted).", "bucket", "level");
+    private static readonly Gauge CompactionQueue = Prometheus.Metrics.CreateGauge("influxlike_storage_compaction_queue", "Shards with a compaction due and not running.");
+    private static readonly Gauge CompactionsActive = Prometheus.Metrics.CreateGauge("influxlike_storage_compactions_active", "Compactions running.");
+    private static readonly Gauge FreeDisk = Prometheus.Metrics.CreateGauge("influxlike_storage_free_disk_bytes", "Free bytes on the data folder's disk.");
 
     private static readonly ConcurrentDictionary<StorageEngine, byte> Engines = new();
     private static int _registered;
@@ -49,8 +53,23 @@ internal static class EngineMetrics
     private static void Collect()
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var levels = new HashSet<(string, string)>();
+        int queue = 0, active = 0;
         foreach (StorageEngine engine in Engines.Keys)
         {
+            FreeDisk.Set(engine.FreeDiskBytes());
+            foreach (var (bucket, shards) in engine.StorageStatus())
+            {
+                queue += shards.Count(s => s.CompactionDue && s.Compacting is null);
+                active += shards.Count(s => s.Compacting is not null);
+                foreach (var level in shards.SelectMany(s => s.FilesPerLevel).GroupBy(l => l.Key))
+                {
+                    string l = level.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    levels.Add((bucket.Name, l));
+                    FilesPerLevel.WithLabels(bucket.Name, l).Set(level.Sum(x => x.Value));
+                }
+            }
+
             foreach (BucketStatistics b in engine.Statistics())
             {
                 seen.Add(b.BucketName);
@@ -58,6 +77,16 @@ internal static class EngineMetrics
                 Series.WithLabels(b.BucketName).Set(b.Series);
                 Shards.WithLabels(b.BucketName).Set(b.Shards);
                 TsmFiles.WithLabels(b.BucketName).Set(b.TsmFiles);
+            }
+        }
+
+        CompactionQueue.Set(queue);
+        CompactionsActive.Set(active);
+        foreach (string[] labels in FilesPerLevel.GetAllLabelValues().ToList())
+        {
+            if (!levels.Contains((labels[0], labels[1])))
+            {
+                FilesPerLevel.RemoveLabelled(labels);
             }
         }
 

@@ -186,9 +186,10 @@ public sealed class Catalog
 
     /// <summary>Creates a bucket; the name must be unique within its organisation.</summary>
     /// <exception cref="CatalogConflictException">The organisation already has a bucket of that name.</exception>
-    public BucketInfo CreateBucket(string orgId, string name, TimeSpan retention, TimeSpan? shardGroupDuration = null, string? description = null)
+    public BucketInfo CreateBucket(string orgId, string name, TimeSpan retention, TimeSpan? shardGroupDuration = null, string? description = null, long maxSizeBytes = 0)
     {
         ValidateBucket(name, retention, shardGroupDuration);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxSizeBytes);
         lock (_lock)
         {
             if (!_data.Orgs.Any(o => o.Id == orgId))
@@ -210,6 +211,7 @@ public sealed class Catalog
                 Retention = retention,
                 ShardGroupDuration = shardGroupDuration ?? BucketInfo.DefaultShardGroupDuration(retention),
                 Description = description,
+                MaxSizeBytes = maxSizeBytes,
                 CreatedAt = now,
                 UpdatedAt = now,
             };
