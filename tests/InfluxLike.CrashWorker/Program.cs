@@ -2,26 +2,51 @@ using System.Globalization;
 using System.Text;
 using InfluxLike.LineProtocol;
 using InfluxLike.Storage.Engine;
+using InfluxLike.Storage.Index;
 using InfluxLike.Storage.Shards;
 
 namespace InfluxLike.CrashWorker;
 
 /// <summary>
-/// <c>CrashWorker DATA_DIR FIRST_BATCH</c>: four concurrent writers each write batches (batch b: series
-/// m,w=W,s=0..9 at time b seconds, value b) and print <c>ack W b</c> once the engine acknowledged it; every
-/// few batches a snapshot runs, so kills land during snapshots too. Runs until killed.
+/// <c>CrashWorker DATA_DIR FIRST_BATCH [maintenance]</c>: four concurrent writers each write batches (batch
+/// b: series m,w=W,s=0..9 at time b seconds, value b) and print <c>ack W b</c> once the engine acknowledged
+/// it; every few batches a snapshot runs, so kills land during snapshots too. Runs until killed.
+/// With <c>maintenance</c>, compactions (level and full) run all the time, writer 1 deletes the point of
+/// series s=9 written five batches earlier (printing <c>del 1 9 T</c> once acknowledged), and writer 0 also
+/// writes bucket r (1 h retention, batch b at b minutes) while a retention loop drops its shards by a clock
+/// that follows writer 0's batches (printing <c>clock B</c> before each use), so kills land during
+/// compactions, deletes and shard drops.
 /// </summary>
 internal static class Program
 {
+    private static long _clockBatch;
+
     public static async Task Main(string[] args)
     {
         string dataDir = args[0];
         long first = long.Parse(args[1], CultureInfo.InvariantCulture);
-        await using var engine = StorageEngine.Open(dataDir, new EngineOptions { Shard = new ShardOptions { MaxPointsPerBlock = 100 } });
+        bool maintenance = args.Length > 2 && args[2] == "maintenance";
+        _clockBatch = first;
+        await using var engine = StorageEngine.Open(dataDir, new EngineOptions
+        {
+            Shard = new ShardOptions { MaxPointsPerBlock = 100 },
+            Clock = () => DateTimeOffset.UnixEpoch.AddMinutes(Volatile.Read(ref _clockBatch)),
+            CompactThroughputBytesPerSecond = 0,
+        });
         OrgInfo org = engine.Catalog.GetOrCreateOrg("crash");
         BucketInfo bucket = engine.Catalog.FindBucket(org.Id, "b") ?? engine.Catalog.CreateBucket(org.Id, "b", TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        BucketInfo retained = engine.Catalog.FindBucket(org.Id, "r") ?? engine.Catalog.CreateBucket(org.Id, "r", TimeSpan.FromHours(1), TimeSpan.FromMinutes(10));
         var stdout = Console.Out;
         var gate = new object();
+        void Say(string line)
+        {
+            lock (gate)
+            {
+                stdout.WriteLine(line);
+                stdout.Flush();
+            }
+        }
+
         var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
             for (long b = first; ; b++)
@@ -33,23 +58,57 @@ internal static class Program
                 }
 
                 WriteResult r = await engine.WriteLineProtocolAsync(bucket, Encoding.UTF8.GetBytes(body.ToString()), Precision.Seconds, 0);
+                if (maintenance && w == 0)
+                {
+                    Volatile.Write(ref _clockBatch, b);
+                    WriteResult rr = await engine.WriteLineProtocolAsync(retained, Encoding.UTF8.GetBytes($"r v={b} {b * 60}\n"), Precision.Seconds, 0);
+                    if (!rr.Complete)
+                    {
+                        throw new InvalidOperationException("unexpected partial write to r: " + string.Join("; ", rr.Rejected));
+                    }
+                }
+
                 if (!r.Complete)
                 {
                     throw new InvalidOperationException("unexpected partial write");
                 }
 
-                lock (gate)
-                {
-                    stdout.WriteLine($"ack {w} {b}");
-                    stdout.Flush();
-                }
-
-                if (w == 0 && b % 25 == 0)
+                Say($"ack {w} {b}");
+                if (w == 0 && b % (maintenance ? 5 : 25) == 0)
                 {
                     await engine.SnapshotAllAsync();
                 }
+
+                if (maintenance && w == 1 && b % 3 == 0 && b - 5 >= first)
+                {
+                    long t = (b - 5) * 1_000_000_000L;
+                    await engine.DeleteAsync(bucket, new SeriesPredicate.MeasurementEquals("m") & new SeriesPredicate.TagEquals("w", "1") & new SeriesPredicate.TagEquals("s", "9"), (_, _, _) => true, t, t);
+                    Say($"del 1 9 {b - 5}");
+                }
             }
-        })).ToArray();
+        })).ToList();
+
+        if (maintenance)
+        {
+            writers.Add(Task.Run(async () =>
+            {
+                for (int round = 0; ; round++)
+                {
+                    await engine.CompactAsync(full: round % 4 == 3);
+                    await Task.Delay(20);
+                }
+            }));
+            writers.Add(Task.Run(async () =>
+            {
+                while (true)
+                {
+                    Say($"clock {Volatile.Read(ref _clockBatch)}");
+                    await engine.EnforceRetentionAsync();
+                    await Task.Delay(50);
+                }
+            }));
+        }
+
         await Task.WhenAll(writers);
     }
 }
