@@ -27,6 +27,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] is "compaction" or "blocks" or "delete-series")
+        {
+            CompactionTool.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "tsm-size")
         {
             TsmSizeTool.Run(args[1..]);

@@ -13,6 +13,7 @@ internal static class Packages
         "influxdata/influxdb/schema" => Record(Schema()),
         "csv" => Record([new Builtin("from", null, CsvFrom)]),
         "array" => Record([new Builtin("from", null, ArrayFrom)]),
+        "join" => Record(StandardLibrary.JoinPackage()),
         "strings" => Record(Strings()),
         "regexp" => Record(
         [

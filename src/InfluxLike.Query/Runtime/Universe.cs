@@ -294,6 +294,11 @@ public static class Universe
             yield return conversion;
         }
 
+        foreach (var function in StandardLibrary.Functions())
+        {
+            yield return function;
+        }
+
         yield return new Builtin("length", null, a => Value.Int(a.Get("arr") is { Kind: Kind.Array } v ? v.AsArray.Length : throw a.Error("arr must be an array")));
         yield return new Builtin("contains", null, a =>
         {

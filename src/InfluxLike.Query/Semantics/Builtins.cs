@@ -106,6 +106,7 @@ internal static class Builtins
         "reduce(tables=<-, fn!: fn, identity!: record)",
         "integral(tables=<-, unit: duration, column: string, timeColumn: string, interpolate: string)",
         "mode(tables=<-, column: string)",
+        "histogramQuantile(tables=<-, quantile!: float, countColumn: string, upperBoundColumn: string, valueColumn: string, minValue: float, onNonmonotonic: string)",
         "skew(tables=<-, column: string)",
         "sample(tables=<-, n!: int, pos: int, column: string)",
         "stateCount(tables=<-, fn!: fn, column: string)",
