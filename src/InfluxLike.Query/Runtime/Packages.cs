@@ -14,13 +14,21 @@ internal static class Packages
         "csv" => Record([new Builtin("from", null, CsvFrom)]),
         "array" => Record([new Builtin("from", null, ArrayFrom)]),
         "join" => Record(StandardLibrary.JoinPackage()),
-        "strings" => Record(Strings()),
+        "strings" => Record(Strings().Concat(MorePackages.MoreStrings())),
+        "date" => Record(MorePackages.Date(), ("Sunday", Value.Int(0)), ("Monday", Value.Int(1)), ("Tuesday", Value.Int(2)), ("Wednesday", Value.Int(3)),
+            ("Thursday", Value.Int(4)), ("Friday", Value.Int(5)), ("Saturday", Value.Int(6)), ("January", Value.Int(1)), ("February", Value.Int(2)),
+            ("March", Value.Int(3)), ("April", Value.Int(4)), ("May", Value.Int(5)), ("June", Value.Int(6)), ("July", Value.Int(7)), ("August", Value.Int(8)),
+            ("September", Value.Int(9)), ("October", Value.Int(10)), ("November", Value.Int(11)), ("December", Value.Int(12))),
+        "types" => Record(MorePackages.Types()),
+        "experimental/aggregate" => Record(MorePackages.Aggregate()),
+        "influxdata/influxdb/v1" => Record(Schema()),
         "regexp" => Record(
         [
             new Builtin("compile", null, a => Value.Regex(Regexes.Get(a.String("v"), a.Span))),
             new Builtin("matchRegexpString", null, a => Value.Bool(a.Get("r").AsRegex.IsMatch(a.String("v")))),
             new Builtin("replaceAllString", null, a => Value.String(a.Get("r").AsRegex.Replace(a.String("v"), a.String("t")))),
             new Builtin("quoteMeta", null, a => Value.String(System.Text.RegularExpressions.Regex.Escape(a.String("v")))),
+            .. MorePackages.MoreRegexp(),
         ]),
         "math" => Record(
         [
@@ -32,6 +40,7 @@ internal static class Packages
             new Builtin("round", null, a => Value.Float(Math.Round(a.Float("x"), MidpointRounding.AwayFromZero))),
             new Builtin("mInf", null, a => Value.Float(a.Int("sign") >= 0 ? double.PositiveInfinity : double.NegativeInfinity)),
             new Builtin("NaN", null, _ => Value.Float(double.NaN)),
+            .. MorePackages.MoreMath(),
         ], ("pi", Value.Float(Math.PI)), ("e", Value.Float(Math.E)), ("maxint", Value.Int(long.MaxValue)), ("minint", Value.Int(long.MinValue)), ("maxfloat", Value.Float(double.MaxValue))),
         "timezone" => Record(
         [

@@ -109,4 +109,12 @@ public interface IQueryStorage
     /// <c>aggregateWindow</c> with the same selector and windows needs of each table.
     /// </summary>
     IEnumerable<Table> ReadWindowSelect(ReadSpec spec, long every, long offset, string selector, QueryContext context);
+
+    /// <summary>
+    /// Writes line protocol into a bucket (<c>to()</c>), named by id, or by name in the organisation given by id or
+    /// name (the query's own when none). Throws <see cref="QueryException"/> when the bucket is unknown or not
+    /// writable, or when points are refused.
+    /// </summary>
+    void Write(string? orgId, string? orgName, string? bucketName, string? bucketId, ReadOnlyMemory<byte> lineProtocol, QueryContext context) =>
+        throw new QueryException("this storage does not take writes");
 }

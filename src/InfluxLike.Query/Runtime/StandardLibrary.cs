@@ -62,6 +62,7 @@ internal static class StandardLibrary
 
     public static IEnumerable<FunctionValue> Functions()
     {
+        yield return ToFunction.Create();
         yield return new TableFunction("spread", (t, a) => Statistics.Spread(t, a.String("column", "_value")));
         yield return new TableFunction("stddev", (t, a) => Statistics.Stddev(t, a.String("column", "_value"), a.String("mode", "sample")));
         yield return new TableFunction("median", (t, a) =>

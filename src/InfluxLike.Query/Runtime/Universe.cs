@@ -294,7 +294,7 @@ public static class Universe
             yield return conversion;
         }
 
-        foreach (var function in StandardLibrary.Functions())
+        foreach (var function in StandardLibrary.Functions().Concat(TableValues.Functions()))
         {
             yield return function;
         }

@@ -113,6 +113,7 @@ internal static class Builtins
         "stateDuration(tables=<-, fn!: fn, column: string, timeColumn: string, unit: duration)",
         "columns(tables=<-, column: string)",
         "keys(tables=<-, column: string)",
+        "keyValues(tables=<-, keyColumns: array, fn: fn)",
         "exponentialMovingAverage(tables=<-, n!: int)",
         "doubleEMA(tables=<-, n!: int)",
         "tripleEMA(tables=<-, n!: int)",
@@ -158,16 +159,46 @@ internal static class Builtins
             "hasPrefix(v!: string, prefix!: string)", "hasSuffix(v!: string, suffix!: string)",
             "containsStr(v!: string, substr!: string)", "replaceAll(v!: string, t!: string, u!: string)",
             "split(v!: string, t!: string)", "joinStr(arr!: array, v!: string)", "substring(v!: string, start!: int, end!: int)",
+            "title(v!: string)", "toTitle(v!: string)", "trim(v!: string, cutset!: string)", "trimLeft(v!: string, cutset!: string)",
+            "trimRight(v!: string, cutset!: string)", "trimPrefix(v!: string, prefix!: string)", "trimSuffix(v!: string, suffix!: string)",
+            "index(v!: string, substr!: string)", "lastIndex(v!: string, substr!: string)", "indexAny(v!: string, chars!: string)",
+            "lastIndexAny(v!: string, chars!: string)", "countStr(v!: string, substr!: string)", "repeat(v!: string, i!: int)",
+            "replace(v!: string, t!: string, u!: string, i!: int)", "splitN(v!: string, t!: string, i!: int)", "equalFold(v!: string, t!: string)",
+            "compare(v!: string, t!: string)", "isDigit(v!: string)", "isLetter(v!: string)", "isLower(v!: string)", "isUpper(v!: string)",
         ],
         ["regexp"] =
         [
             "compile(v!: string)", "matchRegexpString(r!: any, v!: string)", "replaceAllString(r!: any, v!: string, t!: string)",
-            "quoteMeta(v!: string)",
+            "quoteMeta(v!: string)", "findString(r!: any, v!: string)", "findStringIndex(r!: any, v!: string)", "getString(r!: any)",
+            "splitRegexp(r!: any, v!: string, i!: int)",
         ],
         ["math"] =
         [
             "pow(x!: float, y!: float)", "sqrt(x!: float)", "abs(x!: float)", "floor(x!: float)", "ceil(x!: float)",
-            "round(x!: float)", "mInf(sign!: int)", "NaN()",
+            "round(x!: float)", "mInf(sign!: int)", "NaN()", "mod(x!: float, y!: float)", "remainder(x!: float, y!: float)",
+            "log(x!: float)", "log10(x!: float)", "log2(x!: float)", "log1p(x!: float)", "exp(x!: float)", "exp2(x!: float)",
+            "sin(x!: float)", "cos(x!: float)", "tan(x!: float)", "asin(x!: float)", "acos(x!: float)", "atan(x!: float)",
+            "atan2(y!: float, x!: float)", "hypot(p!: float, q!: float)", "cbrt(x!: float)", "trunc(x!: float)", "roundtoeven(x!: float)",
+            "mMax(x!: float, y!: float)", "mMin(x!: float, y!: float)", "signbit(x!: float)", "isInf(f!: float, sign!: int)", "isNaN(f!: float)",
+        ],
+        ["date"] =
+        [
+            "second(t!: any)", "minute(t!: any)", "hour(t!: any)", "weekDay(t!: any)", "monthDay(t!: any)", "yearDay(t!: any)",
+            "month(t!: any)", "year(t!: any)", "week(t!: any)", "quarter(t!: any)", "millisecond(t!: any)", "microsecond(t!: any)",
+            "nanosecond(t!: any)", "truncate(t!: any, unit!: duration, location: record)", "add(d!: duration, to!: any, location: record)",
+            "sub(d!: duration, from!: any, location: record)",
+        ],
+        ["types"] = ["isType(v!: any, type!: string)", "isNumeric(v!: any)"],
+        ["experimental/aggregate"] = ["rate(tables=<-, every!: duration, groupColumns: array, unit: duration)"],
+        ["influxdata/influxdb/v1"] =
+        [
+            "measurements(bucket!: string, start: any, stop: any)",
+            "tagKeys(bucket!: string, predicate: fn, start: any, stop: any)",
+            "tagValues(bucket!: string, tag!: string, predicate: fn, start: any, stop: any)",
+            "fieldKeys(bucket!: string, predicate: fn, start: any, stop: any)",
+            "measurementTagKeys(bucket!: string, measurement!: string, start: any, stop: any)",
+            "measurementTagValues(bucket!: string, measurement!: string, tag!: string, start: any, stop: any)",
+            "measurementFieldKeys(bucket!: string, measurement!: string, start: any, stop: any)",
         ],
         ["join"] =
         [
@@ -195,6 +226,7 @@ internal static class Builtins
     {
         ["math"] = ["pi", "e", "maxint", "minint", "maxfloat"],
         ["timezone"] = ["utc"],
+        ["date"] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
     };
 
     /// <summary>Names defined everywhere that are not functions: options.</summary>

@@ -14,8 +14,33 @@ namespace InfluxLike.Query.Storage;
 /// </summary>
 /// <param name="engine">The storage engine.</param>
 /// <param name="canRead">Which buckets the query may read (its token's permissions); the others look absent.</param>
-public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? canRead = null) : IQueryStorage
+public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? canRead = null, Func<BucketInfo, bool>? canWrite = null) : IQueryStorage
 {
+    public void Write(string? orgId, string? orgName, string? bucketName, string? bucketId, ReadOnlyMemory<byte> lineProtocol, QueryContext context)
+    {
+        if (orgId is null && orgName is not null)
+        {
+            orgId = engine.Catalog.FindOrg(orgName)?.Id ?? throw new QueryException($"to: organization \"{orgName}\" not found", default, QueryErrorKind.NotFound);
+        }
+
+        orgId ??= context.OrgId;
+        BucketInfo? bucket = bucketId is not null ? engine.Catalog.GetBucket(bucketId)
+            : orgId is not null ? engine.Catalog.FindBucket(orgId, bucketName ?? "")
+            : engine.Catalog.Buckets.FirstOrDefault(b => b.Name == bucketName);
+        if (bucket is null || !(canWrite?.Invoke(bucket) ?? true))
+        {
+            // An unwritable bucket looks absent, as an unreadable one does to reads.
+            throw new QueryException($"to: bucket \"{bucketName ?? bucketId}\" not found", default, QueryErrorKind.NotFound);
+        }
+
+        WriteResult result = engine.WriteLineProtocolAsync(bucket, lineProtocol, InfluxLike.LineProtocol.Precision.Nanoseconds, context.Now).GetAwaiter().GetResult();
+        if (!result.Complete)
+        {
+            string first = result.LineErrors.Count > 0 ? result.LineErrors[0].ToString() : result.Rejected[0];
+            throw new QueryException($"to: {result.LineErrors.Count + result.Rejected.Count} points refused by bucket \"{bucket.Name}\" ({first})");
+        }
+    }
+
     private static readonly ColumnMeta StartMeta = new("_start", Kind.Time);
     private static readonly ColumnMeta StopMeta = new("_stop", Kind.Time);
     private static readonly ColumnMeta TimeMeta = new("_time", Kind.Time);

@@ -226,7 +226,7 @@ internal static class DataEndpoints
             var context = new QueryContext
             {
                 Now = now ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000,
-                Storage = new EngineStorage(engine, b => auth.Allows(Permission.Read, "buckets", b.OrgId, b.Id)),
+                Storage = new EngineStorage(engine, b => auth.Allows(Permission.Read, "buckets", b.OrgId, b.Id), b => auth.Allows(Permission.Write, "buckets", b.OrgId, b.Id)),
                 OrgId = org?.Id,
                 CancellationToken = timeout.Token,
                 Memory = new MemoryTracker(options.QueryMemoryLimit),

@@ -292,7 +292,16 @@ public sealed class StorageEngine : IAsyncDisposable
                 continue;
             }
 
-            var (t, b, s) = shard.Read(seriesKey, field, minTime, maxTime);
+            (long[] t, long[] b, byte[]?[] s) = ([], [], []);
+            try
+            {
+                (t, b, s) = shard.Read(seriesKey, field, minTime, maxTime);
+            }
+            catch (ObjectDisposedException)
+            {
+                // dropped by retention meanwhile: its points are past the bucket's retention
+            }
+
             times.AddRange(t);
             bits.AddRange(b);
             strings.AddRange(s);
@@ -600,7 +609,16 @@ public sealed class StorageEngine : IAsyncDisposable
         var shards = store.Shards.Where(s => s.Key + window - 1 >= minTime && s.Key <= maxTime);
         foreach (var (_, shard) in last ? shards.OrderByDescending(s => s.Key) : shards.OrderBy(s => s.Key))
         {
-            var edge = shard.ReadEdge(seriesKey, field, minTime, maxTime, last);
+            (bool Found, long Time, long Bits, byte[]? String) edge = default;
+            try
+            {
+                edge = shard.ReadEdge(seriesKey, field, minTime, maxTime, last);
+            }
+            catch (ObjectDisposedException)
+            {
+                // dropped by retention meanwhile
+            }
+
             if (edge.Found)
             {
                 return edge; // shards partition time: the first shard in order that has a point holds the edge

@@ -118,6 +118,20 @@ public sealed class PushDownTests : IAsyncLifetime
             data.Add($"{Range} |> filter(fn: (r) => r._field == \"s\") |> group() |> aggregateWindow(every: 40m, fn: {fn}, createEmpty: false)");
         }
 
+        // Standard-library functions on a pushed read (the read is pushed; the function runs on its tables).
+        const string Numeric = " |> filter(fn: (r) => r._field == \"f\" or r._field == \"n\")";
+        foreach (string fn in new[]
+        {
+            "median()", "median(method: \"exact_mean\")", "quantile(q: 0.9, method: \"exact_selector\")", "spread()", "stddev()", "mode()",
+            "integral(unit: 1m)", "top(n: 3)", "bottom(n: 2)", "distinct()", "unique()", "difference()", "difference(nonNegative: true, keepFirst: true)",
+            "derivative(unit: 1m, nonNegative: true)", "cumulativeSum()", "movingAverage(n: 5)", "exponentialMovingAverage(n: 4)", "elapsed()",
+            "increase()", "histogram(bins: linearBins(start: -50.0, width: 25.0, count: 7))", "timeShift(duration: 1h)", "truncateTimeColumn(unit: 1h)",
+            "timedMovingAverage(every: 20m, period: 1h)", "aggregateWindow(every: 17m, fn: median)", "aggregateWindow(every: 1h, fn: spread, createEmpty: false)",
+        })
+        {
+            data.Add($"{Range}{Numeric} |> {fn}");
+        }
+
         // Selectors on a range cutting through the data, and on a window with nothing in it.
         data.Add("from(bucket: \"b\") |> range(start: 2023-11-14T23:13:00Z, stop: 2023-11-15T00:41:07Z) |> last()");
         data.Add("from(bucket: \"b\") |> range(start: 2023-11-14T23:13:00Z, stop: 2023-11-15T00:41:07Z) |> first()");
