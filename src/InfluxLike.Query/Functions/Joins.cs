@@ -96,29 +96,38 @@ public static class Joins
 
                 int[] lOn = [.. on.Select(lt.IndexOf)];
                 int[] rOn = [.. on.Select(rt.IndexOf)];
-                var index = new Dictionary<OnKey, List<int>>();
+
+                // The right rows by on values: the first row of each distinct value, then a chain through next[].
+                // Keys are row numbers compared through the columns (a left row probes as −row − 1): nothing is
+                // allocated per row.
+                var first = new Dictionary<int, int>(rt.Rows, new RowComparer(rt, rOn, lt, lOn));
+                var next = new int[rt.Rows];
+                var last = new int[rt.Rows];
                 for (int row = 0; row < rt.Rows; row++)
                 {
-                    var k = new OnKey([.. rOn.Select(c => rt.Data[c].Get(row))]);
-                    if (!index.TryGetValue(k, out List<int>? rows))
+                    next[row] = -1;
+                    if (first.TryGetValue(row, out int head))
                     {
-                        index[k] = rows = [];
+                        next[last[head]] = row;
+                        last[head] = row;
                     }
-
-                    rows.Add(row);
+                    else
+                    {
+                        first[row] = row;
+                        last[row] = row;
+                    }
                 }
 
                 int[] lOut = [.. lt.Columns.Select(c => builder.AddColumn(LName(c.Name), c.Type))];
                 int[] rOut = [.. rt.Columns.Select(c => onSet.Contains(c.Name) ? -1 : builder.AddColumn(RName(c.Name), c.Type))];
                 for (int row = 0; row < lt.Rows; row++)
                 {
-                    var k = new OnKey([.. lOn.Select(c => lt.Data[c].Get(row))]);
-                    if (!index.TryGetValue(k, out List<int>? matches))
+                    if (!first.TryGetValue(-row - 1, out int match))
                     {
                         continue;
                     }
 
-                    foreach (int match in matches)
+                    for (; match >= 0; match = next[match])
                     {
                         for (int c = 0; c < lOut.Length; c++)
                         {
@@ -142,8 +151,32 @@ public static class Joins
         foreach (GroupKey key in order)
         {
             Table t = outputs[key].Build();
-            yield return TableOps.Sort(t, on, descending: false);
+            yield return IsSorted(t, on) ? t : TableOps.Sort(t, on, descending: false);
         }
+    }
+
+    // Whether rows already ascend by the columns (inputs sorted by time usually give sorted output).
+    private static bool IsSorted(Table t, string[] columns)
+    {
+        int[] idx = [.. columns.Select(t.IndexOf).Where(i => i >= 0)];
+        for (int r = 1; r < t.Rows; r++)
+        {
+            foreach (int c in idx)
+            {
+                int cmp = TableOps.CompareCells(t.Data[c], r - 1, r);
+                if (cmp < 0)
+                {
+                    break;
+                }
+
+                if (cmp > 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>join.tables: rows paired where <paramref name="on"/> holds, shaped by <paramref name="as"/>.</summary>
@@ -311,15 +344,17 @@ public static class Joins
         return new RecordValue(names, values);
     }
 
-    private readonly struct OnKey(Value[] values) : IEquatable<OnKey>
+    /// <summary>Row numbers compared by their on values: 0 and up are right rows, −1 and down left rows.</summary>
+    private sealed class RowComparer(Table right, int[] rightOn, Table left, int[] leftOn) : IEqualityComparer<int>
     {
-        private readonly Value[] _values = values;
+        private Value Get(int index, int column) =>
+            index >= 0 ? right.Data[rightOn[column]].Get(index) : left.Data[leftOn[column]].Get(-index - 1);
 
-        public bool Equals(OnKey other)
+        public bool Equals(int a, int b)
         {
-            for (int i = 0; i < _values.Length; i++)
+            for (int c = 0; c < rightOn.Length; c++)
             {
-                if (!_values[i].Equals(other._values[i]))
+                if (!Get(a, c).Equals(Get(b, c)))
                 {
                     return false;
                 }
@@ -328,14 +363,12 @@ public static class Joins
             return true;
         }
 
-        public override bool Equals(object? obj) => obj is OnKey k && Equals(k);
-
-        public override int GetHashCode()
+        public int GetHashCode(int index)
         {
             var h = new HashCode();
-            foreach (Value v in _values)
+            for (int c = 0; c < rightOn.Length; c++)
             {
-                h.Add(v);
+                h.Add(Get(index, c));
             }
 
             return h.ToHashCode();

@@ -151,6 +151,18 @@ internal static class Builtins
         "toTime(tables=<-)",
     ];
 
+    // influxdata/influxdb/schema and its v1 names.
+    private static readonly string[] SchemaSignatures =
+    [
+        "measurements(bucket!: string, start: any, stop: any)",
+        "tagKeys(bucket!: string, predicate: fn, start: any, stop: any)",
+        "tagValues(bucket!: string, tag!: string, predicate: fn, start: any, stop: any)",
+        "fieldKeys(bucket!: string, predicate: fn, start: any, stop: any)",
+        "measurementTagKeys(bucket!: string, measurement!: string, start: any, stop: any)",
+        "measurementTagValues(bucket!: string, measurement!: string, tag!: string, start: any, stop: any)",
+        "measurementFieldKeys(bucket!: string, measurement!: string, start: any, stop: any)",
+    ];
+
     private static readonly Dictionary<string, string[]> PackageSources = new()
     {
         ["strings"] =
@@ -191,15 +203,7 @@ internal static class Builtins
         ["types"] = ["isType(v!: any, type!: string)", "isNumeric(v!: any)"],
         ["experimental/aggregate"] = ["rate(tables=<-, every!: duration, groupColumns: array, unit: duration)"],
         ["influxdata/influxdb/v1"] =
-        [
-            "measurements(bucket!: string, start: any, stop: any)",
-            "tagKeys(bucket!: string, predicate: fn, start: any, stop: any)",
-            "tagValues(bucket!: string, tag!: string, predicate: fn, start: any, stop: any)",
-            "fieldKeys(bucket!: string, predicate: fn, start: any, stop: any)",
-            "measurementTagKeys(bucket!: string, measurement!: string, start: any, stop: any)",
-            "measurementTagValues(bucket!: string, measurement!: string, tag!: string, start: any, stop: any)",
-            "measurementFieldKeys(bucket!: string, measurement!: string, start: any, stop: any)",
-        ],
+        SchemaSignatures,
         ["join"] =
         [
             "tables(left=<-, right!: any, on!: fn, as!: fn, method!: string)",
@@ -209,15 +213,7 @@ internal static class Builtins
         ["array"] = ["from(rows!: array)"],
         ["csv"] = ["from(csv!: string)"],
         ["influxdata/influxdb/schema"] =
-        [
-            "measurements(bucket!: string, start: any, stop: any)",
-            "tagKeys(bucket!: string, predicate: fn, start: any, stop: any)",
-            "tagValues(bucket!: string, tag!: string, predicate: fn, start: any, stop: any)",
-            "fieldKeys(bucket!: string, predicate: fn, start: any, stop: any)",
-            "measurementTagKeys(bucket!: string, measurement!: string, start: any, stop: any)",
-            "measurementTagValues(bucket!: string, measurement!: string, tag!: string, start: any, stop: any)",
-            "measurementFieldKeys(bucket!: string, measurement!: string, start: any, stop: any)",
-        ],
+        SchemaSignatures,
         ["timezone"] = ["fixed(offset!: duration)", "location(name!: string)"],
     };
 
