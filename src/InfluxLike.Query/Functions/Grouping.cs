@@ -379,12 +379,18 @@ public static class Grouping
     }
 
     /// <summary>Window boundaries: every/period/offset on the epoch-aligned grid (calendar months when given in mo/y).</summary>
-    public sealed record WindowSpec(FluxDuration Every, FluxDuration Period, FluxDuration Offset)
+    public sealed record WindowSpec(FluxDuration Every, FluxDuration Period, FluxDuration Offset, WindowLocation? Location = null)
     {
         public bool Infinite => Every.Months == 0 && Every.Nanoseconds >= long.MaxValue / 2;
 
+        /// <summary>Whether windows follow a time zone's clock rather than UTC's (storage cannot answer those).</summary>
+        public bool HasLocation => Location is not null;
+
         /// <summary>Start of the latest window (on the every grid) that starts at or before <paramref name="t"/>.</summary>
-        public long AlignedStart(long t)
+        public long AlignedStart(long t) =>
+            Location is { } l && !Infinite ? l.ToUtc(AlignedStartUtc(l.ToLocal(t))) : AlignedStartUtc(t);
+
+        private long AlignedStartUtc(long t)
         {
             if (Every.Months != 0)
             {
@@ -404,11 +410,55 @@ public static class Grouping
             return start2 + offset;
         }
 
-        public long Next(long start) => Every.AddTo(start);
+        public long Next(long start) => Location is { } l ? l.ToUtc(Every.AddTo(l.ToLocal(start))) : Every.AddTo(start);
 
-        public long Previous(long start) => Every.Negate().AddTo(start);
+        public long Previous(long start) => Location is { } l ? l.ToUtc(Every.Negate().AddTo(l.ToLocal(start))) : Every.Negate().AddTo(start);
 
-        public long StopOf(long start) => Period.AddTo(start);
+        public long StopOf(long start) => Location is { } l ? l.ToUtc(Period.AddTo(l.ToLocal(start))) : Period.AddTo(start);
+    }
+
+    /// <summary>
+    /// A time zone for window boundaries (Flux's <c>location</c>): a fixed offset, or a named zone from the
+    /// system's time-zone database, whose offset changes with daylight saving. Windows are cut on the local
+    /// clock (a day from local midnight to local midnight, 23 or 25 hours long across a change).
+    /// </summary>
+    public sealed class WindowLocation
+    {
+        private readonly TimeZoneInfo? _zone;
+        private readonly long _fixed;
+
+        private WindowLocation(TimeZoneInfo? zone, long fixedOffset)
+        {
+            _zone = zone;
+            _fixed = fixedOffset;
+        }
+
+        /// <summary>The location of a <c>{zone, offset}</c> record; null for plain UTC.</summary>
+        public static WindowLocation? From(RecordValue record)
+        {
+            string zone = record.TryGet("zone", out Value z) && z.Kind == Kind.String ? z.AsString : "UTC";
+            long offset = record.TryGet("offset", out Value o) && o.Kind == Kind.Duration ? o.AsDuration.Nanoseconds : 0;
+            if (zone is "UTC" or "Etc/UTC" or "")
+            {
+                return offset == 0 ? null : new WindowLocation(null, offset);
+            }
+
+            try
+            {
+                return new WindowLocation(TimeZoneInfo.FindSystemTimeZoneById(zone), offset);
+            }
+            catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+            {
+                throw new QueryException($"unknown time zone \"{zone}\" (an IANA name such as \"America/Los_Angeles\")");
+            }
+        }
+
+        private long OffsetAt(long utc) => _fixed + (_zone is null ? 0 : _zone.GetUtcOffset(new DateTime(Math.Clamp(DateTime.UnixEpoch.Ticks + (utc / 100), DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc)).Ticks * 100);
+
+        public long ToLocal(long utc) => utc + OffsetAt(utc);
+
+        // The UTC instant whose local clock reads local (the later offset's reading in a repeated hour).
+        public long ToUtc(long local) => local - OffsetAt(local - OffsetAt(local));
     }
 
     /// <summary>window(): each row goes to the tables of the windows that hold its time; bounds clipped to the table's _start/_stop.</summary>

@@ -119,13 +119,13 @@ public static class Planner
                 var spec = aw.Spec;
                 string which = tf.Name;
                 string column = aw.Column;
-                PlanNode pre = group.Inputs[0] is ReadRangeNode source && column == "_value" && spec.Every.Months == 0 && spec.Period == spec.Every && spec.Offset.Months == 0 && !spec.Infinite
+                PlanNode pre = group.Inputs[0] is ReadRangeNode source && column == "_value" && !spec.HasLocation && spec.Every.Months == 0 && spec.Period == spec.Every && spec.Offset.Months == 0 && !spec.Infinite
                     ? new ReadWindowSelectNode(source, spec.Every.Nanoseconds, spec.Offset.Nanoseconds, which)
                     : new PerTableNode("preselect", group.Inputs[0], (t, _) => [Grouping.PreSelect(t, spec, column, which)], $"fn: {which}, every: {spec.Every}");
                 return aw.WithInputs([group.WithInputs([pre])]);
             case AggregateWindowNode { Input: ReadRangeNode read } aw
                 when aw.Function is TableFunction tf && Aggregates.Names.Contains(tf.Name) && aw.Column == "_value" && aw.TimeSrc == "_stop" && aw.TimeDst == "_time"
-                     && aw.Spec.Every.Months == 0 && aw.Spec.Period == aw.Spec.Every && aw.Spec.Offset.Months == 0 && !aw.Spec.Infinite:
+                     && aw.Spec.Every.Months == 0 && aw.Spec.Period == aw.Spec.Every && aw.Spec.Offset.Months == 0 && !aw.Spec.Infinite && !aw.Spec.HasLocation:
                 return new ReadWindowAggregateNode(read, aw.Spec.Every.Nanoseconds, aw.Spec.Offset.Nanoseconds, tf.Name, aw.CreateEmpty);
             default:
                 return node;

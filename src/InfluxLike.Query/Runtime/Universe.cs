@@ -184,7 +184,7 @@ public static class Universe
         yield return new Builtin("aggregateWindow", "tables", a =>
         {
             var every = a.Duration("every");
-            var spec = new Grouping.WindowSpec(every, a.Duration("period", every), a.Duration("offset", default));
+            var spec = new Grouping.WindowSpec(every, a.Duration("period", every), a.Duration("offset", default), Location(a));
             if (every.IsNegative || every.IsZero)
             {
                 throw a.Error("every must be a positive duration");
@@ -202,7 +202,7 @@ public static class Universe
         yield return new Builtin("window", "tables", a =>
         {
             var every = a.Has("every") ? a.Duration("every") : a.Duration("period");
-            var spec = new Grouping.WindowSpec(every, a.Duration("period", every), a.Duration("offset", default));
+            var spec = new Grouping.WindowSpec(every, a.Duration("period", every), a.Duration("offset", default), Location(a));
             string timeColumn = a.String("timeColumn", "_time");
             string startColumn = a.String("startColumn", "_start");
             string stopColumn = a.String("stopColumn", "_stop");
@@ -331,6 +331,13 @@ public static class Universe
 
         return Value.Stream(new TableStream(new PerTableNode(name, a.Stream("tables"), (t, _) => [TableOps.Project(t, test)], changesKeys: true)));
     });
+
+    // The window's location: its location argument, else the location option (UTC unless the script sets it).
+    private static Grouping.WindowLocation? Location(CallArguments a)
+    {
+        Value v = a.Has("location") ? a.Get("location") : a.Interpreter.Option("location");
+        return v.Kind == Kind.Record ? Grouping.WindowLocation.From(v.AsRecord) : null;
+    }
 
     /// <summary>The time bounds of the nearest range upstream (what window clips to, as in Flux), if any.</summary>
     private static (long Start, long Stop)? Bounds(PlanNode node)

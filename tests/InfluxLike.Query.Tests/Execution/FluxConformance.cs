@@ -27,8 +27,6 @@ public static class FluxConformance
     /// <summary>Cases that use implemented functions but differ on purpose, with the reason (also in the README).</summary>
     public static readonly Dictionary<string, string> Deviations = new()
     {
-        ["window/us_pacific_daily"] = "window location (time zones with daylight saving) is not implemented yet: windows are UTC",
-        ["window/fixed_offset_daily"] = "window location (fixed offsets) is not implemented yet: windows are UTC",
     };
 
     public static string Root => RepoPaths.Conformance("flux");
