@@ -73,6 +73,17 @@ public sealed class StandardLibraryTests
         // skew of 1, 2, 3, 10: mean 4, m2 = (9 + 4 + 1 + 36)/4 = 12.5, m3 = (−27 − 8 − 1 + 216)/4 = 45, 45 / 12.5^1.5 = 1.018.
         { "import \"array\"\narray.from(rows: [{_value: 1.0}, {_value: 2.0}, {_value: 3.0}, {_value: 10.0}]) |> skew() |> map(fn: (r) => ({r with _value: float(v: int(v: r._value * 1000.0))}))", ["_value=1018"] },
 
+        // count and sum over another column than _value.
+        { Series + "data |> count(column: \"tag\")", ["tag=5"] },
+        { "import \"array\"\narray.from(rows: [{x: 2, _value: 1.0}, {x: 5, _value: 1.0}]) |> sum(column: \"x\")", ["x=7"] },
+
+        // aggregate.rate: per-second non-negative derivative (1, 2, 3 at 10 s, 20 s, 30 s), averaged per 20 s window.
+        {
+            "import \"array\"\nimport \"experimental/aggregate\"\narray.from(rows: [{_time: 1970-01-01T00:00:00Z, _value: 0.0}, {_time: 1970-01-01T00:00:10Z, _value: 10.0}, {_time: 1970-01-01T00:00:20Z, _value: 30.0}, {_time: 1970-01-01T00:00:30Z, _value: 60.0}])\n"
+                + "|> range(start: 1970-01-01T00:00:00Z, stop: 1970-01-01T00:00:40Z) |> aggregate.rate(every: 20s) |> keep(columns: [\"_time\", \"_value\"])",
+            ["_value=1,_time=1970-01-01T00:00:20Z", "_value=2.5,_time=1970-01-01T00:00:40Z"]
+        },
+
         // Tables into values.
         {
             Series + "v = data |> findColumn(fn: (key) => true, column: \"_value\")\nr = data |> findRecord(fn: (key) => true, idx: 1)\narray.from(rows: [{n: length(arr: v), last: v[4], tag: r.tag, value: r._value}])",
@@ -149,6 +160,10 @@ public sealed class StandardLibraryTests
             // fieldFn builds the fields; an unwritable bucket looks absent.
             Rows("import \"array\"\narray.from(rows: [{_time: 1970-01-01T00:00:05Z, _measurement: \"m\", a: 1, b: \"x\"}]) |> to(bucket: \"rollup\", fieldFn: (r) => ({a: r.a, b: r.b}))", storage, org.Id);
             Assert.Equal(["_value=1"], Rows("from(bucket: \"rollup\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"m\" and r._field == \"a\") |> keep(columns: [\"_value\"])", storage, org.Id));
+            // The v1 package's schema functions see what to() wrote.
+            Assert.Equal(["_value=cpu", "_value=m"], Rows("import \"influxdata/influxdb/v1\"\nv1.measurements(bucket: \"rollup\")", storage, org.Id));
+            Assert.Equal(["_value=h0", "_value=h1"], Rows("import \"influxdata/influxdb/v1\"\nv1.tagValues(bucket: \"rollup\", tag: \"host\")", storage, org.Id));
+
             var e = Assert.Throws<QueryException>(() => Rows("from(bucket: \"raw\") |> range(start: 0) |> to(bucket: \"raw\")", storage, org.Id));
             Assert.Contains("bucket \"raw\" not found", e.Message, StringComparison.Ordinal);
         }
