@@ -209,7 +209,10 @@ public static class Statistics
         }
     }
 
-    /// <summary>The most frequent non-null value (the smallest of equally frequent ones), of the column's type.</summary>
+    /// <summary>
+    /// The most frequent non-null value, of the column's type; several equally frequent values are all returned,
+    /// one row each, sorted (Flux's mode); no value gives null.
+    /// </summary>
     public static Table Mode(Table table, string column)
     {
         var (data, type) = Column(table, column, "mode");
@@ -235,8 +238,21 @@ public static class Statistics
         }
 
         int most = counts.Values.Max();
-        Value best = counts.Where(kv => kv.Value == most).Select(kv => kv.Key).OrderBy(v => v, ValueOrder.Instance).First();
-        return TableOps.AggregateRow(key, column, type, best);
+        var builder = new TableBuilder(key);
+        int[] keyCols = [.. key.Columns.Select(c => builder.AddColumn(c.Name, c.Type))];
+        int valueCol = builder.AddColumn(column, type);
+        foreach (Value mode in counts.Where(kv => kv.Value == most).Select(kv => kv.Key).Order(ValueOrder.Instance))
+        {
+            for (int i = 0; i < keyCols.Length; i++)
+            {
+                builder[keyCols[i]].Append(key.Values[i]);
+            }
+
+            builder[valueCol].Append(mode);
+            builder.EndRow();
+        }
+
+        return builder.Build();
     }
 
     /// <summary>Sample skewness (Flux's: population moments, n ≥ 1), float.</summary>

@@ -45,6 +45,7 @@ public sealed class StandardLibraryTests
     {
         // mode: the most frequent value.
         { "import \"array\"\narray.from(rows: [{_value: 1}, {_value: 2}, {_value: 2}, {_value: 3}]) |> mode()", ["_value=2"] },
+        { "import \"array\"\narray.from(rows: [{_value: \"b\"}, {_value: \"a\"}, {_value: \"b\"}, {_value: \"a\"}, {_value: \"c\"}]) |> mode()", ["_value=a", "_value=b"] },
 
         // integral: trapezoids (1+2)/2·10 + (2+3)/2·10 + (3+4)/2·10 + (4+5)/2·10 = 15 + 25 + 35 + 45 = 120 (per second).
         { Series + "data |> integral(unit: 1s)", ["_value=120"] },
