@@ -9,7 +9,7 @@ namespace InfluxLike.Benchmarks;
 /// Macro measurement of in-process ingest (issue 5): the TSBS workload cut into 5,000-line batches,
 /// written by concurrent writers through <see cref="StorageEngine.WriteLineProtocolAsync"/>, each batch
 /// acknowledged only when durable; then the time to reopen the data.
-/// <c>dotnet InfluxLike.Benchmarks.dll engine-ingest FILE [writers]</c>
+/// <c>dotnet InfluxLike.Benchmarks.dll engine-ingest FILE [writers] [cache snapshot MiB]</c>
 /// </summary>
 internal static class EngineIngestTool
 {
@@ -17,13 +17,15 @@ internal static class EngineIngestTool
     {
         string file = args[0];
         int writers = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
+        long snapshotBytes = args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) << 20 : new InfluxLike.Storage.Shards.ShardOptions().SnapshotThresholdBytes;
+        var options = new EngineOptions { Shard = new InfluxLike.Storage.Shards.ShardOptions { SnapshotThresholdBytes = snapshotBytes } };
         var batches = Workloads.Batches(File.ReadAllBytes(file));
 
         string dir = Path.Combine(Path.GetTempPath(), "influxlike-ingest-" + Environment.ProcessId);
         long values = 0;
         long peakHeap = 0;
         var sw = Stopwatch.StartNew();
-        await using (var engine = StorageEngine.Open(dir))
+        await using (var engine = StorageEngine.Open(dir, options))
         {
             BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "bench", TimeSpan.Zero);
             int next = -1;

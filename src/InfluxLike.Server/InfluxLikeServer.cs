@@ -3,6 +3,7 @@ using InfluxLike.Server.Hosting;
 using InfluxLike.Server.Http;
 using InfluxLike.Server.Metrics;
 using InfluxLike.Server.Security;
+using InfluxLike.Server.Tasks;
 using InfluxLike.Storage.Engine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -76,6 +77,10 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddHostedService<EngineMaintenance>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(TaskStore.Open(dataDir));
+        builder.Services.AddSingleton<TaskRunner>();
+        builder.Services.AddHostedService<TaskService>();
         OnboardFromOptions(options, engine, auth, logger);
 
         RuntimeMetrics.Register();
@@ -104,6 +109,7 @@ public static class InfluxLikeServer
         DataEndpoints.Map(app);
         ManagementEndpoints.Map(app);
         StorageEndpoints.Map(app);
+        TaskEndpoints.Map(app);
         V1Endpoints.Map(app);
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/metrics") && live.Current.MetricsNeedAuth && live.Current.AuthEnabled, branch => branch.Use(async (ctx, next) =>
         {

@@ -89,6 +89,9 @@ public sealed record ServerOptions
     /// <summary>How often shards past their bucket's retention (or size limit) are dropped (InfluxDB's retention check-interval).</summary>
     public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>Whether the task scheduler runs due tasks.</summary>
+    public bool TasksEnabled { get; init; } = true;
+
     /// <summary>Writes are refused while the data folder's disk has fewer free bytes than this; 0 never refuses.</summary>
     public long StorageMinFreeDisk { get; init; } = 100L << 20;
 }

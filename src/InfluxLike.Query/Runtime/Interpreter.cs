@@ -76,7 +76,7 @@ public sealed class Interpreter
 
     private static RecordValue DefaultV(QueryContext context) => new(
         ["timeRangeStart", "timeRangeStop", "windowPeriod", "bucket"],
-        [Value.Time(context.Now - 3_600_000_000_000), Value.Time(context.Now), Value.Duration(FluxDuration.FromNanoseconds(10_000_000_000)), Value.String(context.DefaultBucket ?? "")]);
+        [Value.Time(context.TimeRange?.Start ?? context.Now - 3_600_000_000_000), Value.Time(context.TimeRange?.Stop ?? context.Now), Value.Duration(FluxDuration.FromNanoseconds(10_000_000_000)), Value.String(context.DefaultBucket ?? "")]);
 
     public void Define(string name, Value value) => _globals.Set(name, value);
 

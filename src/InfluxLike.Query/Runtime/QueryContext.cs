@@ -27,6 +27,9 @@ public sealed class QueryContext
 
     /// <summary>Turns the planner's storage push-down rules off (tests compare both plans).</summary>
     public bool DisablePushDown { get; init; }
+
+    /// <summary>v.timeRangeStart and v.timeRangeStop (a task's window); default: the hour before now.</summary>
+    public (long Start, long Stop)? TimeRange { get; init; }
 }
 
 /// <summary>

@@ -64,6 +64,7 @@ public static class Settings
             (o, v) => o with { RetentionCheckInterval = Duration(v) }),
         new("storage-min-free-disk", "writes are refused (507) while the data disk has fewer free bytes (0: never)", "104857600", null, o => o.StorageMinFreeDisk,
             (o, v) => o with { StorageMinFreeDisk = NonNegative(v) }),
+        new("tasks-enabled", "whether scheduled tasks run (true or false)", "true", null, o => o.TasksEnabled, (o, v) => o with { TasksEnabled = Bool(v) }),
         new("init-org", "first start: create this organization (ignored once set up)", "", (n, o) => n with { InitOrg = o.InitOrg }, o => o.InitOrg, (o, v) => o with { InitOrg = v }),
         new("init-bucket", "first start: create this bucket", "", (n, o) => n with { InitBucket = o.InitBucket }, o => o.InitBucket, (o, v) => o with { InitBucket = v }),
         new("init-token", "first start: the operator token (random and logged once if not given)", "", (n, o) => n with { InitToken = o.InitToken }, o => o.InitToken, (o, v) => o with { InitToken = v }),

@@ -172,3 +172,74 @@ internal sealed record CompactResponseDto(
     [property: JsonPropertyName("inputBytes")] long InputBytes,
     [property: JsonPropertyName("outputBytes")] long OutputBytes,
     [property: JsonPropertyName("seconds")] double Seconds);
+
+// Tasks (InfluxDB 2.x's /api/v2/tasks shapes, trimmed to what we run) and declarative rollups (ours).
+
+internal sealed record TaskDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("orgID")] string OrgId,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("flux")] string Flux,
+    [property: JsonPropertyName("every"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Every,
+    [property: JsonPropertyName("cron"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Cron,
+    [property: JsonPropertyName("offset")] string Offset,
+    [property: JsonPropertyName("description"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description,
+    [property: JsonPropertyName("latestCompleted")] DateTimeOffset LatestCompleted,
+    [property: JsonPropertyName("lastRunStatus"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastRunStatus,
+    [property: JsonPropertyName("lastRunError"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastRunError,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt,
+    [property: JsonPropertyName("links")] Links Links);
+
+internal sealed record TasksDto([property: JsonPropertyName("tasks")] TaskDto[] Tasks);
+
+internal sealed record PostTaskRequest(
+    [property: JsonPropertyName("orgID")] string? OrgId,
+    [property: JsonPropertyName("org")] string? Org,
+    [property: JsonPropertyName("flux")] string? Flux,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("description")] string? Description);
+
+internal sealed record PatchTaskRequest(
+    [property: JsonPropertyName("flux")] string? Flux,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("description")] string? Description);
+
+internal sealed record RunLogDto(
+    [property: JsonPropertyName("runID")] string RunId,
+    [property: JsonPropertyName("time")] DateTimeOffset Time,
+    [property: JsonPropertyName("message")] string Message);
+
+internal sealed record RunDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("taskID")] string TaskId,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("scheduledFor")] DateTimeOffset ScheduledFor,
+    [property: JsonPropertyName("windowStart")] DateTimeOffset WindowStart,
+    [property: JsonPropertyName("windowStop")] DateTimeOffset WindowStop,
+    [property: JsonPropertyName("trigger")] string Trigger,
+    [property: JsonPropertyName("attempt")] int Attempt,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("finishedAt")] DateTimeOffset? FinishedAt,
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
+    [property: JsonPropertyName("log")] RunLogDto[] Log);
+
+internal sealed record RunsDto([property: JsonPropertyName("runs")] RunDto[] Runs);
+
+internal sealed record RollupLevelRequest(
+    [property: JsonPropertyName("every")] string? Every,
+    [property: JsonPropertyName("functions")] string[]? Functions,
+    [property: JsonPropertyName("bucket")] string? Bucket,
+    [property: JsonPropertyName("retention")] string? Retention);
+
+internal sealed record RollupRequest(
+    [property: JsonPropertyName("orgID")] string? OrgId,
+    [property: JsonPropertyName("bucket")] string? Bucket,
+    [property: JsonPropertyName("measurement")] string? Measurement,
+    [property: JsonPropertyName("retention")] string? Retention,
+    [property: JsonPropertyName("levels")] RollupLevelRequest[]? Levels);
+
+internal sealed record RollupResponse(
+    [property: JsonPropertyName("buckets")] BucketDto[] Buckets,
+    [property: JsonPropertyName("tasks")] TaskDto[] Tasks);
