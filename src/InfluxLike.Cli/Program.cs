@@ -71,6 +71,7 @@ internal static class Commands
         }
 
         root.Subcommands.Add(serve);
+        root.Subcommands.Add(TaskCommands.Build());
         root.SetAction(Serve);
         return root;
     }

@@ -36,6 +36,17 @@ internal static class ToFunction
         string[]? tagColumns = a.Has("tagColumns") ? a.Strings("tagColumns") : null;
         FunctionValue? fieldFn = a.OptionalFunction("fieldFn");
         var interpreter = a.Interpreter;
+
+        // The bucket is checked when the script is prepared, data or not: a wrong name fails at once, clearly.
+        try
+        {
+            storage.Write(orgId, org, bucket, bucketId, ReadOnlyMemory<byte>.Empty, interpreter.Context);
+        }
+        catch (QueryException e)
+        {
+            throw new QueryException(e.Message, a.Span, e.Kind);
+        }
+
         return Value.Stream(new TableStream(new PerTableNode("to", a.Stream("tables"), (t, ctx) =>
         {
             if (!t.IsEmpty)

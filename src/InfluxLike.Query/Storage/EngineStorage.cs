@@ -33,6 +33,11 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
             throw new QueryException($"to: bucket \"{bucketName ?? bucketId}\" not found", default, QueryErrorKind.NotFound);
         }
 
+        if (lineProtocol.IsEmpty)
+        {
+            return; // only the check
+        }
+
         WriteResult result = engine.WriteLineProtocolAsync(bucket, lineProtocol, InfluxLike.LineProtocol.Precision.Nanoseconds, context.Now).GetAwaiter().GetResult();
         if (!result.Complete)
         {
