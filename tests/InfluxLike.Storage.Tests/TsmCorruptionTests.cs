@@ -97,4 +97,29 @@ public class TsmCorruptionTests
         var ex = Assert.Throws<CorruptionException>(() => TsmReader.Open(path).Dispose());
         Assert.Contains("bad magic", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void A_tombstone_file_cut_before_its_header_was_written_holds_no_delete(int length)
+    {
+        // A kill between creating the file and its first write: the delete it was for was never acknowledged.
+        using var dir = new TempDir();
+        string path = dir.File("x.tsm.tombstone");
+        File.WriteAllBytes(path, new byte[length]);
+        TombstoneSet set = TombstoneSet.Load(path);
+        Assert.True(set.IsEmpty);
+        Assert.False(File.Exists(path));
+        set.Append([("m"u8.ToArray(), "f"u8.ToArray(), new Tombstone(1, 2))]);
+        Assert.Equal([new Tombstone(1, 2)], TombstoneSet.Load(path).For("m"u8, "f"u8));
+    }
+
+    [Fact]
+    public void A_tombstone_file_with_a_wrong_header_is_corruption()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("y.tsm.tombstone");
+        File.WriteAllBytes(path, new byte[12]);
+        Assert.Throws<CorruptionException>(() => TombstoneSet.Load(path));
+    }
 }

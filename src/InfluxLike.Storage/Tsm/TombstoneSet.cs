@@ -57,7 +57,14 @@ public sealed class TombstoneSet
         }
 
         byte[] data = File.ReadAllBytes(path);
-        if (data.Length < HeaderLength || BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic || data[4] != 1)
+        if (data.Length < HeaderLength)
+        {
+            // Created but killed before its first append reached the file: it held no acknowledged delete.
+            File.Delete(path);
+            return new TombstoneSet(path, byKey);
+        }
+
+        if (BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic || data[4] != 1)
         {
             throw new CorruptionException(path, 0, "not a tombstone file (bad magic or version)");
         }
