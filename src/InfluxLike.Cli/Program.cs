@@ -72,6 +72,10 @@ internal static class Commands
 
         root.Subcommands.Add(serve);
         root.Subcommands.Add(TaskCommands.Build());
+        foreach (Command client in ClientCommands.Build())
+        {
+            root.Subcommands.Add(client);
+        }
         root.SetAction(Serve);
         return root;
     }

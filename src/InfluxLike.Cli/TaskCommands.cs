@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace InfluxLike.Cli;
@@ -14,19 +12,14 @@ internal static class TaskCommands
 {
     public static Command Build()
     {
-        var host = new Option<string?>("--host") { Description = "server URL (env INFLUXLIKE_HOST; default http://127.0.0.1:8086)", Recursive = true };
-        var token = new Option<string?>("--token") { Description = "API token (env INFLUXLIKE_TOKEN)", Recursive = true };
-        var org = new Option<string?>("--org") { Description = "organization name (env INFLUXLIKE_ORG)", Recursive = true };
         var id = new Argument<string>("id") { Description = "the task's id" };
         var file = new Option<string?>("--file", "-f") { Description = "the task's script (a file; - for standard input)" };
 
         var task = new Command("task", "Manage scheduled tasks (scripts with option task = {name, every | cron, offset})");
-        task.Options.Add(host);
-        task.Options.Add(token);
-        task.Options.Add(org);
+        ApiClient.AddOptions(task);
 
         var list = new Command("list", "List tasks");
-        list.SetAction((r, ct) => CallAsync(r, host, token, HttpMethod.Get, "/api/v2/tasks", null, body =>
+        list.SetAction((r, ct) => ApiClient.CallAsync(r, HttpMethod.Get, "/api/v2/tasks", null, body =>
         {
             foreach (JsonNode? t in body["tasks"]!.AsArray())
             {
@@ -41,20 +34,18 @@ internal static class TaskCommands
             string? path = r.GetValue(file);
             if (path is null)
             {
-                await Console.Error.WriteLineAsync("error: --file is required (the task's script; - reads standard input)").ConfigureAwait(false);
-                return 2;
+                return await ApiClient.UsageAsync("--file is required (the task's script; - reads standard input)").ConfigureAwait(false);
             }
 
             string flux = path == "-" ? await Console.In.ReadToEndAsync(ct).ConfigureAwait(false) : await File.ReadAllTextAsync(path, ct).ConfigureAwait(false);
-            string? orgName = Value(r, org, "INFLUXLIKE_ORG");
+            string? orgName = ApiClient.OrgName(r);
             if (orgName is null)
             {
-                await Console.Error.WriteLineAsync("error: --org is required (or INFLUXLIKE_ORG)").ConfigureAwait(false);
-                return 2;
+                return await ApiClient.UsageAsync("--org is required (or INFLUXLIKE_ORG)").ConfigureAwait(false);
             }
 
             var request = new JsonObject { ["org"] = orgName, ["flux"] = flux };
-            return await CallAsync(r, host, token, HttpMethod.Post, "/api/v2/tasks", request, body => Console.WriteLine($"{body["id"]}\t{body["name"]}"), ct).ConfigureAwait(false);
+            return await ApiClient.CallAsync(r, HttpMethod.Post, "/api/v2/tasks", request, body => Console.WriteLine($"{body["id"]}\t{body["name"]}"), ct).ConfigureAwait(false);
         });
 
         Command WithId(string name, string description, Func<string, (HttpMethod Method, string Path, JsonObject? Body)> request, Action<JsonNode> print)
@@ -64,7 +55,7 @@ internal static class TaskCommands
             c.SetAction((r, ct) =>
             {
                 var (method, path, body) = request(r.GetValue(id)!);
-                return CallAsync(r, host, token, method, path, body, print, ct);
+                return ApiClient.CallAsync(r, method, path, body, print, ct);
             });
             return c;
         }
@@ -85,53 +76,5 @@ internal static class TaskCommands
         task.Subcommands.Add(WithId("disable", "Disable a task", i => (HttpMethod.Patch, $"/api/v2/tasks/{i}", new JsonObject { ["status"] = "inactive" }), b => Console.WriteLine($"{b["id"]}\t{b["status"]}")));
         task.Subcommands.Add(WithId("delete", "Delete a task and its history", i => (HttpMethod.Delete, $"/api/v2/tasks/{i}", null), _ => { }));
         return task;
-    }
-
-    private static string? Value(ParseResult r, Option<string?> option, string env) =>
-        r.GetValue(option) ?? (Environment.GetEnvironmentVariable(env) is { Length: > 0 } v ? v : null);
-
-    private static async Task<int> CallAsync(ParseResult r, Option<string?> host, Option<string?> token, HttpMethod method, string path, JsonObject? body, Action<JsonNode> print, CancellationToken ct)
-    {
-        string baseUrl = Value(r, host, "INFLUXLIKE_HOST") ?? "http://127.0.0.1:8086";
-        using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromMinutes(5) };
-        using var request = new HttpRequestMessage(method, path);
-        if (Value(r, token, "INFLUXLIKE_TOKEN") is { } t)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Token", t);
-        }
-
-        if (body is not null)
-        {
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        }
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, ct).ConfigureAwait(false);
-        }
-        catch (HttpRequestException e)
-        {
-            await Console.Error.WriteLineAsync($"error: cannot reach {baseUrl}: {e.Message}").ConfigureAwait(false);
-            return 2;
-        }
-
-        using (response)
-        {
-            string text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                string message = text.Length > 0 && JsonNode.Parse(text) is JsonObject o && o["message"] is { } m ? m.ToString() : text;
-                await Console.Error.WriteLineAsync($"error: {(int)response.StatusCode} {message}").ConfigureAwait(false);
-                return 1;
-            }
-
-            if (text.Length > 0)
-            {
-                print(JsonNode.Parse(text)!);
-            }
-
-            return 0;
-        }
     }
 }
