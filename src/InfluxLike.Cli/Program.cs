@@ -72,6 +72,7 @@ internal static class Commands
 
         root.Subcommands.Add(serve);
         root.Subcommands.Add(TaskCommands.Build());
+        root.Subcommands.Add(InspectCommand.Build());
         foreach (Command client in ClientCommands.Build())
         {
             root.Subcommands.Add(client);
