@@ -24,6 +24,110 @@ internal static class ClientCommands
         yield return Query();
         yield return Bucket();
         yield return Token();
+        yield return Export();
+    }
+
+    /// <summary>export: a bucket's points (a time range, optionally filtered) as line protocol, through the query API.</summary>
+    private static Command Export()
+    {
+        var bucket = new Option<string?>("--bucket", "-b") { Description = "bucket to export" };
+        var start = new Option<string>("--start") { Description = "RFC 3339 time or relative duration (default: all)", DefaultValueFactory = _ => "0" };
+        var stop = new Option<string?>("--stop") { Description = "RFC 3339 time or relative duration (default: now)" };
+        var filter = new Option<string?>("--filter") { Description = "a Flux predicate on r, e.g. r._measurement == \"cpu\"" };
+        var output = new Option<string?>("--output", "-o") { Description = "file to write (default: standard output)" };
+        var command = new Command("export", "Export a bucket's points as line protocol") { bucket, start, stop, filter, output };
+        ApiClient.AddOptions(command);
+        command.SetAction(async (r, ct) =>
+        {
+            if (r.GetValue(bucket) is not { } b || ApiClient.OrgName(r) is not { } org)
+            {
+                return await ApiClient.UsageAsync("--bucket and --org (or INFLUXLIKE_ORG) are required").ConfigureAwait(false);
+            }
+
+            string script = $"from(bucket: \"{b.Replace("\"", "\\\"", StringComparison.Ordinal)}\") |> range(start: {r.GetValue(start)}{(r.GetValue(stop) is { } s ? ", stop: " + s : "")})"
+                + (r.GetValue(filter) is { } f ? $" |> filter(fn: (r) => {f})" : "");
+            using HttpClient http = ApiClient.Http(r);
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.PostAsync($"/api/v2/query?org={Uri.EscapeDataString(org)}", new StringContent(script, Encoding.UTF8, "application/vnd.flux"), ct).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                return await ApiClient.UsageAsync($"cannot reach {http.BaseAddress}: {e.Message}").ConfigureAwait(false);
+            }
+
+            using (response)
+            {
+                string csv = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    await Console.Error.WriteLineAsync($"error: {(int)response.StatusCode} {ApiClient.ErrorMessage(csv)}").ConfigureAwait(false);
+                    return 1;
+                }
+
+                var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+                var writer = new LineProtocol.LineProtocolWriter(buffer);
+                long points = 0;
+                foreach (var (_, table) in AnnotatedCsvReader.Read(csv))
+                {
+                    var tags = table.Key.Columns.Where(c => c.Type == Kind.String && c.Name is not ("_measurement" or "_field")).Select(c => c.Name).Order(StringComparer.Ordinal).ToArray();
+                    var m = table.Column("_measurement");
+                    var fieldName = table.Column("_field");
+                    var value = table.Column("_value");
+                    var time = table.Column("_time");
+                    if (m is null || fieldName is null || value is null || time is null)
+                    {
+                        continue;
+                    }
+
+                    for (int i = 0; i < table.Rows; i++)
+                    {
+                        var v = value.Get(i);
+                        if (v.Kind == Kind.Null)
+                        {
+                            continue;
+                        }
+
+                        writer.StartLine(m.Get(i).AsString);
+                        foreach (string tag in tags)
+                        {
+                            if (table.Key.Get(tag) is { Kind: Kind.String } t && t.AsString.Length > 0)
+                            {
+                                writer.AddTag(tag, t.AsString);
+                            }
+                        }
+
+                        string field = fieldName.Get(i).AsString;
+                        switch (v.Kind)
+                        {
+                            case Kind.Float: writer.AddField(field, v.AsFloat); break;
+                            case Kind.Int: writer.AddField(field, v.AsInt); break;
+                            case Kind.UInt: writer.AddField(field, v.AsUInt); break;
+                            case Kind.Bool: writer.AddField(field, v.AsBool); break;
+                            default: writer.AddField(field, v.ToString()); break;
+                        }
+
+                        writer.EndLine(time.Get(i).AsTime);
+                        points++;
+                    }
+                }
+
+                if (r.GetValue(output) is { } path)
+                {
+                    await File.WriteAllBytesAsync(path, buffer.WrittenMemory.ToArray(), ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await using Stream stdout = Console.OpenStandardOutput();
+                    await stdout.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+                }
+
+                await Console.Error.WriteLineAsync($"exported {points:N0} points").ConfigureAwait(false);
+                return 0;
+            }
+        });
+        return command;
     }
 
     private static Command Write()

@@ -53,6 +53,16 @@ public class ClientCommandTests
             Assert.Contains("dashboards", (await Cli(Token, "token", "list")).Output, StringComparison.Ordinal);
 
             Assert.Equal(2, (await Cli(Token, "write", lines)).ExitCode); // no --bucket
+
+            // export gives back the line protocol written (sorted by series, then time), which writes back identically.
+            string exported = Path.Combine(Path.GetTempPath(), "influxlike-export-" + Guid.NewGuid().ToString("N") + ".lp");
+            var export = await Cli(Token, "export", "--bucket", "b", "--filter", "r.host == \"h1\"", "--output", exported);
+            Assert.True(export.ExitCode == 0, export.Output);
+            Assert.Contains("exported 1,250 points", export.Output, StringComparison.Ordinal);
+            string[] back = await File.ReadAllLinesAsync(exported);
+            Assert.Equal("cpu,host=h1 v=1 1700000001000000000", back[0]);
+            Assert.Equal(1250, back.Length);
+            File.Delete(exported);
         }
         finally
         {
