@@ -25,6 +25,88 @@ internal static class ClientCommands
         yield return Bucket();
         yield return Token();
         yield return Export();
+        yield return Backup();
+        yield return Restore();
+    }
+
+    private static Command Backup()
+    {
+        var bucket = new Option<string?>("--bucket", "-b") { Description = "bucket to back up" };
+        var output = new Option<string?>("--output", "-o") { Description = "archive file to write (a tar)" };
+        var command = new Command("backup", "Back up a bucket, online, into a tar archive") { bucket, output };
+        ApiClient.AddOptions(command);
+        command.SetAction(async (r, ct) =>
+        {
+            if (r.GetValue(bucket) is not { } b || ApiClient.OrgName(r) is not { } org || r.GetValue(output) is not { } path)
+            {
+                return await ApiClient.UsageAsync("--bucket, --output and --org (or INFLUXLIKE_ORG) are required").ConfigureAwait(false);
+            }
+
+            using HttpClient http = ApiClient.Http(r);
+            try
+            {
+                using var response = await http.GetAsync($"/api/v2/backup?org={Uri.EscapeDataString(org)}&bucket={Uri.EscapeDataString(b)}", HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    await Console.Error.WriteLineAsync($"error: {(int)response.StatusCode} {ApiClient.ErrorMessage(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false))}").ConfigureAwait(false);
+                    return 1;
+                }
+
+                await using (var file = File.Create(path + ".part"))
+                {
+                    await response.Content.CopyToAsync(file, ct).ConfigureAwait(false);
+                }
+
+                File.Move(path + ".part", path, overwrite: true);
+                await Console.Error.WriteLineAsync($"backed up bucket \"{b}\" to {path} ({new FileInfo(path).Length:N0} bytes)").ConfigureAwait(false);
+                return 0;
+            }
+            catch (HttpRequestException e)
+            {
+                return await ApiClient.UsageAsync($"cannot reach {http.BaseAddress}: {e.Message}").ConfigureAwait(false);
+            }
+        });
+        return command;
+    }
+
+    private static Command Restore()
+    {
+        var archive = new Argument<string>("archive") { Description = "a tar archive made by backup" };
+        var bucket = new Option<string?>("--bucket", "-b") { Description = "name of the new bucket to restore into" };
+        var command = new Command("restore", "Restore a backup archive as a new bucket") { archive, bucket };
+        ApiClient.AddOptions(command);
+        command.SetAction(async (r, ct) =>
+        {
+            if (r.GetValue(bucket) is not { } b || ApiClient.OrgName(r) is not { } org)
+            {
+                return await ApiClient.UsageAsync("--bucket and --org (or INFLUXLIKE_ORG) are required").ConfigureAwait(false);
+            }
+
+            using HttpClient http = ApiClient.Http(r);
+            try
+            {
+                await using var file = File.OpenRead(r.GetValue(archive)!);
+                using var response = await http.PostAsync($"/api/v2/restore?org={Uri.EscapeDataString(org)}&bucket={Uri.EscapeDataString(b)}", new StreamContent(file), ct).ConfigureAwait(false);
+                string text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    await Console.Error.WriteLineAsync($"error: {(int)response.StatusCode} {ApiClient.ErrorMessage(text)}").ConfigureAwait(false);
+                    return 1;
+                }
+
+                Console.WriteLine($"{JsonNode.Parse(text)!["id"]}\t{b}");
+                return 0;
+            }
+            catch (HttpRequestException e)
+            {
+                return await ApiClient.UsageAsync($"cannot reach {http.BaseAddress}: {e.Message}").ConfigureAwait(false);
+            }
+            catch (FileNotFoundException e)
+            {
+                return await ApiClient.UsageAsync(e.Message).ConfigureAwait(false);
+            }
+        });
+        return command;
     }
 
     /// <summary>export: a bucket's points (a time range, optionally filtered) as line protocol, through the query API.</summary>

@@ -110,6 +110,7 @@ public static class InfluxLikeServer
         ManagementEndpoints.Map(app);
         StorageEndpoints.Map(app);
         TaskEndpoints.Map(app);
+        BackupEndpoints.Map(app);
         V1Endpoints.Map(app);
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/metrics") && live.Current.MetricsNeedAuth && live.Current.AuthEnabled, branch => branch.Use(async (ctx, next) =>
         {

@@ -63,6 +63,16 @@ public class ClientCommandTests
             Assert.Equal("cpu,host=h1 v=1 1700000001000000000", back[0]);
             Assert.Equal(1250, back.Length);
             File.Delete(exported);
+
+            // backup, then restore under another name: every point comes back.
+            string archive = Path.Combine(Path.GetTempPath(), "influxlike-backup-" + Guid.NewGuid().ToString("N") + ".tar");
+            Assert.Equal(0, (await Cli(Token, "backup", "--bucket", "b", "-o", archive)).ExitCode);
+            var restored = await Cli(Token, "restore", archive, "--bucket", "b2");
+            Assert.True(restored.ExitCode == 0, restored.Output);
+            var count = await Cli(Token, "query", "from(bucket: \"b2\") |> range(start: 2023-01-01T00:00:00Z) |> group() |> count()", "--format", "json");
+            Assert.Equal(2500, (long)JsonNode.Parse(count.Output.Trim())!.AsArray()[0]!["_value"]!);
+            Assert.Equal(1, (await Cli(Token, "restore", archive, "--bucket", "b2")).ExitCode); // the name is taken
+            File.Delete(archive);
         }
         finally
         {

@@ -712,6 +712,31 @@ public sealed class Shard : IAsyncDisposable
         return total;
     }
 
+    /// <summary>
+    /// Calls <paramref name="action"/> with the path of each TSM file of the current set (and its tombstone file,
+    /// if any), holding the set meanwhile: a compaction may retire the files, but they stay on disk until the
+    /// action is done with them (a backup reads a consistent set).
+    /// </summary>
+    public async Task ForEachFileAsync(Func<string, Task> action)
+    {
+        FileSet set = AcquireFiles();
+        try
+        {
+            foreach (TsmReader file in set.Files)
+            {
+                await action(file.Path).ConfigureAwait(false);
+                if (File.Exists(file.Tombstones.FilePath))
+                {
+                    await action(file.Tombstones.FilePath).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            set.Release();
+        }
+    }
+
     /// <summary>The running compaction, or null.</summary>
     public CompactionProgress? Compacting => _compacting;
 
