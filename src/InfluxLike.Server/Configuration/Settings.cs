@@ -44,7 +44,7 @@ public static class Settings
         new("metrics-need-auth", "whether /metrics needs a token (true or false)", "false", null, o => o.MetricsNeedAuth, (o, v) => o with { MetricsNeedAuth = Bool(v) }),
         new("cache-max-memory-size", "hard limit of a shard's cache in bytes (then 503 with Retry-After)", "1073741824", (n, o) => n with { CacheMaxMemorySize = o.CacheMaxMemorySize }, o => o.CacheMaxMemorySize,
             (o, v) => o with { CacheMaxMemorySize = Positive(v) }),
-        new("cache-snapshot-memory-size", "a shard cache past this many bytes is written to disk", "26214400", (n, o) => n with { CacheSnapshotMemorySize = o.CacheSnapshotMemorySize }, o => o.CacheSnapshotMemorySize,
+        new("cache-snapshot-memory-size", "a shard cache past this many bytes is written to disk", "8388608", (n, o) => n with { CacheSnapshotMemorySize = o.CacheSnapshotMemorySize }, o => o.CacheSnapshotMemorySize,
             (o, v) => o with { CacheSnapshotMemorySize = Positive(v) }),
         new("cache-snapshot-write-cold-duration", "a shard cache without writes for this long is written to disk", "10m", null, o => o.CacheSnapshotWriteColdDuration,
             (o, v) => o with { CacheSnapshotWriteColdDuration = Duration(v) }),
