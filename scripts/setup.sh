@@ -9,6 +9,8 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # node + npm: the query grammar's staleness test regenerates the parser with antlr-ng (grammar/package.json)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# time-zone database: windows in a named zone (the query tests use America/Los_Angeles)
+[ -e /usr/share/zoneinfo/America/Los_Angeles ] || need_apt+=(tzdata)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -128,86 +128,71 @@ internal static class ClientCommands
 
             string script = $"from(bucket: \"{b.Replace("\"", "\\\"", StringComparison.Ordinal)}\") |> range(start: {r.GetValue(start)}{(r.GetValue(stop) is { } s ? ", stop: " + s : "")})"
                 + (r.GetValue(filter) is { } f ? $" |> filter(fn: (r) => {f})" : "");
-            using HttpClient http = ApiClient.Http(r);
-            HttpResponseMessage response;
-            try
+            var (code, csv) = await QueryAsync(r, org, script, ct).ConfigureAwait(false);
+            if (csv is null)
             {
-                response = await http.PostAsync($"/api/v2/query?org={Uri.EscapeDataString(org)}", new StringContent(script, Encoding.UTF8, "application/vnd.flux"), ct).ConfigureAwait(false);
-            }
-            catch (HttpRequestException e)
-            {
-                return await ApiClient.UsageAsync($"cannot reach {http.BaseAddress}: {e.Message}").ConfigureAwait(false);
+                return code;
             }
 
-            using (response)
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            var writer = new LineProtocol.LineProtocolWriter(buffer);
+            long points = 0;
+            foreach (var (_, table) in AnnotatedCsvReader.Read(csv))
             {
-                string csv = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-                if (response.StatusCode != HttpStatusCode.OK)
+                var tags = table.Key.Columns.Where(c => c.Type == Kind.String && c.Name is not ("_measurement" or "_field")).Select(c => c.Name).Order(StringComparer.Ordinal).ToArray();
+                var m = table.Column("_measurement");
+                var fieldName = table.Column("_field");
+                var value = table.Column("_value");
+                var time = table.Column("_time");
+                if (m is null || fieldName is null || value is null || time is null)
                 {
-                    await Console.Error.WriteLineAsync($"error: {(int)response.StatusCode} {ApiClient.ErrorMessage(csv)}").ConfigureAwait(false);
-                    return 1;
+                    continue;
                 }
 
-                var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-                var writer = new LineProtocol.LineProtocolWriter(buffer);
-                long points = 0;
-                foreach (var (_, table) in AnnotatedCsvReader.Read(csv))
+                for (int i = 0; i < table.Rows; i++)
                 {
-                    var tags = table.Key.Columns.Where(c => c.Type == Kind.String && c.Name is not ("_measurement" or "_field")).Select(c => c.Name).Order(StringComparer.Ordinal).ToArray();
-                    var m = table.Column("_measurement");
-                    var fieldName = table.Column("_field");
-                    var value = table.Column("_value");
-                    var time = table.Column("_time");
-                    if (m is null || fieldName is null || value is null || time is null)
+                    var v = value.Get(i);
+                    if (v.Kind == Kind.Null)
                     {
                         continue;
                     }
 
-                    for (int i = 0; i < table.Rows; i++)
+                    writer.StartLine(m.Get(i).AsString);
+                    foreach (string tag in tags)
                     {
-                        var v = value.Get(i);
-                        if (v.Kind == Kind.Null)
+                        if (table.Key.Get(tag) is { Kind: Kind.String } t && t.AsString.Length > 0)
                         {
-                            continue;
+                            writer.AddTag(tag, t.AsString);
                         }
-
-                        writer.StartLine(m.Get(i).AsString);
-                        foreach (string tag in tags)
-                        {
-                            if (table.Key.Get(tag) is { Kind: Kind.String } t && t.AsString.Length > 0)
-                            {
-                                writer.AddTag(tag, t.AsString);
-                            }
-                        }
-
-                        string field = fieldName.Get(i).AsString;
-                        switch (v.Kind)
-                        {
-                            case Kind.Float: writer.AddField(field, v.AsFloat); break;
-                            case Kind.Int: writer.AddField(field, v.AsInt); break;
-                            case Kind.UInt: writer.AddField(field, v.AsUInt); break;
-                            case Kind.Bool: writer.AddField(field, v.AsBool); break;
-                            default: writer.AddField(field, v.ToString()); break;
-                        }
-
-                        writer.EndLine(time.Get(i).AsTime);
-                        points++;
                     }
-                }
 
-                if (r.GetValue(output) is { } path)
-                {
-                    await File.WriteAllBytesAsync(path, buffer.WrittenMemory.ToArray(), ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    await using Stream stdout = Console.OpenStandardOutput();
-                    await stdout.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
-                }
+                    string field = fieldName.Get(i).AsString;
+                    switch (v.Kind)
+                    {
+                        case Kind.Float: writer.AddField(field, v.AsFloat); break;
+                        case Kind.Int: writer.AddField(field, v.AsInt); break;
+                        case Kind.UInt: writer.AddField(field, v.AsUInt); break;
+                        case Kind.Bool: writer.AddField(field, v.AsBool); break;
+                        default: writer.AddField(field, v.ToString()); break;
+                    }
 
-                await Console.Error.WriteLineAsync($"exported {points:N0} points").ConfigureAwait(false);
-                return 0;
+                    writer.EndLine(time.Get(i).AsTime);
+                    points++;
+                }
             }
+
+            if (r.GetValue(output) is { } path)
+            {
+                await File.WriteAllBytesAsync(path, buffer.WrittenMemory.ToArray(), ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await using Stream stdout = Console.OpenStandardOutput();
+                await stdout.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync($"exported {points:N0} points").ConfigureAwait(false);
+            return 0;
         });
         return command;
     }
@@ -343,6 +328,28 @@ internal static class ClientCommands
         }
     }
 
+    // Runs a script through /api/v2/query: the annotated CSV, or the exit code with the error printed.
+    private static async Task<(int Code, string? Csv)> QueryAsync(ParseResult r, string org, string script, CancellationToken ct)
+    {
+        using HttpClient http = ApiClient.Http(r);
+        try
+        {
+            using var response = await http.PostAsync($"/api/v2/query?org={Uri.EscapeDataString(org)}", new StringContent(script, Encoding.UTF8, "application/vnd.flux"), ct).ConfigureAwait(false);
+            string text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return (0, text);
+            }
+
+            await Console.Error.WriteLineAsync($"error: {(int)response.StatusCode} {ApiClient.ErrorMessage(text)}").ConfigureAwait(false);
+            return (1, null);
+        }
+        catch (HttpRequestException e)
+        {
+            return (await ApiClient.UsageAsync($"cannot reach {http.BaseAddress}: {e.Message}").ConfigureAwait(false), null);
+        }
+    }
+
     private static Command Query()
     {
         var script = new Argument<string?>("script") { Description = "the Flux script (or --file, or standard input)", Arity = ArgumentArity.ZeroOrOne };
@@ -370,75 +377,60 @@ internal static class ClientCommands
                 return await ApiClient.UsageAsync("--format must be table, csv or json").ConfigureAwait(false);
             }
 
-            using HttpClient http = ApiClient.Http(r);
-            HttpResponseMessage response;
-            try
+            var (code, csv) = await QueryAsync(r, org, text, ct).ConfigureAwait(false);
+            if (csv is null)
             {
-                response = await http.PostAsync($"/api/v2/query?org={Uri.EscapeDataString(org)}", new StringContent(text, Encoding.UTF8, "application/vnd.flux"), ct).ConfigureAwait(false);
-            }
-            catch (HttpRequestException e)
-            {
-                return await ApiClient.UsageAsync($"cannot reach {http.BaseAddress}: {e.Message}").ConfigureAwait(false);
+                return code;
             }
 
-            using (response)
+            if (mode == "csv")
             {
-                string csv = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-                if (response.StatusCode != HttpStatusCode.OK)
+                Console.Write(csv);
+                return 0;
+            }
+
+            var rows = new JsonArray();
+            foreach (var (result, table) in AnnotatedCsvReader.Read(csv))
+            {
+                if (mode == "table")
                 {
-                    await Console.Error.WriteLineAsync($"error: {(int)response.StatusCode} {ApiClient.ErrorMessage(csv)}").ConfigureAwait(false);
-                    return 1;
+                    Console.WriteLine($"Result: {result}  Table: {table.Key}");
+                    Console.WriteLine(string.Join("  ", table.Columns.Select(c => c.Name)));
                 }
 
-                if (mode == "csv")
-                {
-                    Console.Write(csv);
-                    return 0;
-                }
-
-                var rows = new JsonArray();
-                foreach (var (result, table) in AnnotatedCsvReader.Read(csv))
+                for (int i = 0; i < table.Rows; i++)
                 {
                     if (mode == "table")
                     {
-                        Console.WriteLine($"Result: {result}  Table: {table.Key}");
-                        Console.WriteLine(string.Join("  ", table.Columns.Select(c => c.Name)));
+                        Console.WriteLine(string.Join("  ", table.Data.Select(d => d.Get(i).ToString())));
+                        continue;
                     }
 
-                    for (int i = 0; i < table.Rows; i++)
+                    var row = new JsonObject { ["result"] = result };
+                    for (int c = 0; c < table.Columns.Length; c++)
                     {
-                        if (mode == "table")
+                        var v = table.Data[c].Get(i);
+                        row[table.Columns[c].Name] = v.Kind switch
                         {
-                            Console.WriteLine(string.Join("  ", table.Data.Select(d => d.Get(i).ToString())));
-                            continue;
-                        }
-
-                        var row = new JsonObject { ["result"] = result };
-                        for (int c = 0; c < table.Columns.Length; c++)
-                        {
-                            var v = table.Data[c].Get(i);
-                            row[table.Columns[c].Name] = v.Kind switch
-                            {
-                                Kind.Null => null,
-                                Kind.Float => JsonValue.Create(v.AsFloat),
-                                Kind.Int => JsonValue.Create(v.AsInt),
-                                Kind.UInt => JsonValue.Create(v.AsUInt),
-                                Kind.Bool => JsonValue.Create(v.AsBool),
-                                _ => JsonValue.Create(v.ToString()),
-                            };
-                        }
-
-                        rows.Add((JsonNode)row);
+                            Kind.Null => null,
+                            Kind.Float => JsonValue.Create(v.AsFloat),
+                            Kind.Int => JsonValue.Create(v.AsInt),
+                            Kind.UInt => JsonValue.Create(v.AsUInt),
+                            Kind.Bool => JsonValue.Create(v.AsBool),
+                            _ => JsonValue.Create(v.ToString()),
+                        };
                     }
-                }
 
-                if (mode == "json")
-                {
-                    Console.WriteLine(rows.ToJsonString());
+                    rows.Add((JsonNode)row);
                 }
-
-                return 0;
             }
+
+            if (mode == "json")
+            {
+                Console.WriteLine(rows.ToJsonString());
+            }
+
+            return 0;
         });
         return command;
     }

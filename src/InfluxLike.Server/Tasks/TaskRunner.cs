@@ -70,7 +70,6 @@ public sealed class TaskRunner(TaskStore store, StorageEngine engine, AuthStore 
                     DateTimeOffset stop = def.NextStop(task.LatestCompleted);
                     if (stop + def.Offset > now || (task.RetryAt is { } retry && retry > now))
                     {
-                        lag = Math.Max(lag, 0);
                         break;
                     }
 
