@@ -2,6 +2,7 @@ using System.Net;
 using InfluxLike.Server.Hosting;
 using InfluxLike.Server.Http;
 using InfluxLike.Server.Metrics;
+using InfluxLike.Server.Replication;
 using InfluxLike.Server.Security;
 using InfluxLike.Server.Tasks;
 using InfluxLike.Storage.Engine;
@@ -81,6 +82,9 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(TaskStore.Open(dataDir));
         builder.Services.AddSingleton<TaskRunner>();
         builder.Services.AddHostedService<TaskService>();
+        var replications = new ReplicationService(ReplicationStore.Open(dataDir), dataDir, logger, TimeProvider.System);
+        builder.Services.AddSingleton(replications);
+        builder.Services.AddHostedService(_ => replications);
         OnboardFromOptions(options, engine, auth, logger);
 
         RuntimeMetrics.Register();
@@ -111,6 +115,7 @@ public static class InfluxLikeServer
         StorageEndpoints.Map(app);
         TaskEndpoints.Map(app);
         BackupEndpoints.Map(app);
+        ReplicationEndpoints.Map(app);
         V1Endpoints.Map(app);
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/metrics") && live.Current.MetricsNeedAuth && live.Current.AuthEnabled, branch => branch.Use(async (ctx, next) =>
         {

@@ -34,6 +34,12 @@ namespace InfluxLike.Server;
 [JsonSerializable(typeof(RollupRequest))]
 [JsonSerializable(typeof(RollupResponse))]
 [JsonSerializable(typeof(CompactResponseDto))]
+[JsonSerializable(typeof(RemoteDto))]
+[JsonSerializable(typeof(RemotesDto))]
+[JsonSerializable(typeof(RemoteRequest))]
+[JsonSerializable(typeof(ReplicationDto))]
+[JsonSerializable(typeof(ReplicationsDto))]
+[JsonSerializable(typeof(ReplicationRequest))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {

@@ -243,3 +243,61 @@ internal sealed record RollupRequest(
 internal sealed record RollupResponse(
     [property: JsonPropertyName("buckets")] BucketDto[] Buckets,
     [property: JsonPropertyName("tasks")] TaskDto[] Tasks);
+
+internal sealed record RemoteDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("orgID")] string OrgId,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description,
+    [property: JsonPropertyName("remoteURL")] string RemoteUrl,
+    [property: JsonPropertyName("remoteOrgID")] string RemoteOrgId,
+    [property: JsonPropertyName("allowInsecureTLS")] bool AllowInsecureTls);
+
+internal sealed record RemotesDto([property: JsonPropertyName("remotes")] RemoteDto[] Remotes);
+
+/// <summary>POST and PATCH of a remote (PATCH: every field optional).</summary>
+internal sealed record RemoteRequest(
+    [property: JsonPropertyName("orgID")] string? OrgId,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("description")] string? Description,
+    [property: JsonPropertyName("remoteURL")] string? RemoteUrl,
+    [property: JsonPropertyName("remoteAPIToken")] string? RemoteApiToken,
+    [property: JsonPropertyName("remoteOrgID")] string? RemoteOrgId,
+    [property: JsonPropertyName("allowInsecureTLS")] bool? AllowInsecureTls);
+
+internal sealed record ReplicationDto(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("orgID")] string OrgId,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description,
+    [property: JsonPropertyName("remoteID")] string RemoteId,
+    [property: JsonPropertyName("localBucketID")] string LocalBucketId,
+    [property: JsonPropertyName("remoteBucketID"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RemoteBucketId,
+    [property: JsonPropertyName("remoteBucketName"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RemoteBucketName,
+    [property: JsonPropertyName("maxQueueSizeBytes")] long MaxQueueSizeBytes,
+    [property: JsonPropertyName("maxAgeSeconds")] long MaxAgeSeconds,
+    [property: JsonPropertyName("dropNonRetryableData")] bool DropNonRetryableData,
+    [property: JsonPropertyName("currentQueueSizeBytes")] long CurrentQueueSizeBytes,
+    [property: JsonPropertyName("remainingBytesToBeSynced")] long RemainingBytesToBeSynced,
+    [property: JsonPropertyName("latestResponseCode"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? LatestResponseCode,
+    [property: JsonPropertyName("latestErrorMessage"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LatestErrorMessage,
+    [property: JsonPropertyName("latestSentAt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? LatestSentAt,
+    [property: JsonPropertyName("sentPoints")] long SentPoints,
+    [property: JsonPropertyName("droppedPoints")] long DroppedPoints,
+    [property: JsonPropertyName("failedAttempts")] long FailedAttempts,
+    [property: JsonPropertyName("lagSeconds")] double LagSeconds);
+
+internal sealed record ReplicationsDto([property: JsonPropertyName("replications")] ReplicationDto[] Replications);
+
+/// <summary>POST and PATCH of a replication (PATCH: every field optional; orgID, localBucketID fixed).</summary>
+internal sealed record ReplicationRequest(
+    [property: JsonPropertyName("orgID")] string? OrgId,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("description")] string? Description,
+    [property: JsonPropertyName("remoteID")] string? RemoteId,
+    [property: JsonPropertyName("localBucketID")] string? LocalBucketId,
+    [property: JsonPropertyName("remoteBucketID")] string? RemoteBucketId,
+    [property: JsonPropertyName("remoteBucketName")] string? RemoteBucketName,
+    [property: JsonPropertyName("maxQueueSizeBytes")] long? MaxQueueSizeBytes,
+    [property: JsonPropertyName("maxAgeSeconds")] long? MaxAgeSeconds,
+    [property: JsonPropertyName("dropNonRetryableData")] bool? DropNonRetryableData);

@@ -32,7 +32,7 @@ internal static class DataEndpoints
             .WithSummary("Runs a Flux-like script; answers annotated CSV, or the plan with explain=true.");
     }
 
-    private static async Task<IResult> WriteAsync(HttpContext ctx, StorageEngine engine, LiveOptions live, Authenticator authenticator)
+    private static async Task<IResult> WriteAsync(HttpContext ctx, StorageEngine engine, LiveOptions live, Authenticator authenticator, Replication.ReplicationService replication)
     {
         if (!Api.TryAuthenticate(ctx, authenticator, out var auth, out var fail))
         {
@@ -57,7 +57,7 @@ internal static class DataEndpoints
         }
 
         bool acceptPartial = q["accept_partial"] is not { Count: > 0 } ap || !ap.ToString().Equals("false", StringComparison.OrdinalIgnoreCase);
-        IngestOutcome outcome = await LineProtocolIngest.WriteAsync(ctx.Request, engine, bucket, precision, live.Current.MaxBodySize, acceptPartial).ConfigureAwait(false);
+        IngestOutcome outcome = await LineProtocolIngest.WriteAsync(ctx.Request, engine, bucket, precision, live.Current.MaxBodySize, acceptPartial, replication).ConfigureAwait(false);
         Metrics.EngineMetrics.WriteRequests.WithLabels(outcome.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         if (outcome.RetryAfterSeconds > 0)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Compression;
 using System.Text;
 using InfluxLike.LineProtocol;
+using InfluxLike.Server.Replication;
 using InfluxLike.Storage.Engine;
 using InfluxLike.Storage.Shards;
 using Microsoft.AspNetCore.Http;
@@ -26,7 +27,7 @@ internal static class LineProtocolIngest
 
     private const int MaxReported = 100;
 
-    public static async Task<IngestOutcome> WriteAsync(HttpRequest request, StorageEngine engine, BucketInfo bucket, Precision precision, long maxBodySize, bool acceptPartial)
+    public static async Task<IngestOutcome> WriteAsync(HttpRequest request, StorageEngine engine, BucketInfo bucket, Precision precision, long maxBodySize, bool acceptPartial, ReplicationService? replication = null)
     {
         string encoding = request.Headers.ContentEncoding.ToString();
         bool gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase);
@@ -89,6 +90,8 @@ internal static class LineProtocolIngest
                 }
 
                 var (result, consumed) = await engine.WriteLineProtocolAsync(bucket, buffer.AsMemory(0, filled), precision, now, final: end, firstLine: line).ConfigureAwait(false);
+                // Queued for replication before the write is acknowledged (a no-op when no stream replicates the bucket).
+                replication?.Enqueue(bucket, buffer.AsSpan(0, consumed), precision, now);
                 errorCount += result.LineErrors.Count;
                 rejectedCount += result.Rejected.Count;
                 errors.AddRange(result.LineErrors.Take(MaxReported - errors.Count));

@@ -42,7 +42,7 @@ internal static partial class V1Endpoints
         return string.IsNullOrEmpty(rp) || rp == "autogen" ? catalog.FindBucket(org.Id, db) ?? catalog.FindBucket(org.Id, db + "/autogen") : null;
     }
 
-    private static async Task<IResult> WriteAsync(HttpContext ctx, StorageEngine engine, LiveOptions live, Authenticator authenticator)
+    private static async Task<IResult> WriteAsync(HttpContext ctx, StorageEngine engine, LiveOptions live, Authenticator authenticator, Replication.ReplicationService replication)
     {
         AuthorizationInfo? auth = authenticator.Authenticate(ctx.Request, allowV1Credentials: true);
         if (auth is null)
@@ -76,7 +76,7 @@ internal static partial class V1Endpoints
             return Error(403, $"insufficient permissions to write to database \"{db}\"");
         }
 
-        IngestOutcome outcome = await LineProtocolIngest.WriteAsync(ctx.Request, engine, bucket, precision, live.Current.MaxBodySize, acceptPartial: true).ConfigureAwait(false);
+        IngestOutcome outcome = await LineProtocolIngest.WriteAsync(ctx.Request, engine, bucket, precision, live.Current.MaxBodySize, acceptPartial: true, replication).ConfigureAwait(false);
         Metrics.EngineMetrics.WriteRequests.WithLabels(outcome.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         if (outcome.RetryAfterSeconds > 0)
         {

@@ -5,8 +5,9 @@ namespace InfluxLike.Storage.IO;
 /// <summary>Durability helpers the BCL lacks: fsync of a directory after a rename into it.</summary>
 public static partial class FileSystem
 {
+    // Plain O_RDONLY: Linux opens a directory read-only without O_DIRECTORY, whose value differs between
+    // architectures (0x10000 on x86-64, 0x4000 on arm and arm64: the x86 value made arm64 open() fail, EINVAL).
     private const int ORdOnly = 0;
-    private const int ODirectory = 0x10000; // Linux
 
     /// <summary>
     /// Makes a rename or creation inside <paramref name="directory"/> durable (POSIX needs the directory
@@ -19,7 +20,7 @@ public static partial class FileSystem
             return;
         }
 
-        int fd = Open(directory, ORdOnly | ODirectory);
+        int fd = Open(directory, ORdOnly);
         if (fd < 0)
         {
             throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
