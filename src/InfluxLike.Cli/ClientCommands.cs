@@ -436,7 +436,7 @@ internal static class ClientCommands
     }
 
     // The id of the organization named by --org.
-    private static async Task<string?> OrgIdAsync(ParseResult r, CancellationToken ct)
+    internal static async Task<string?> OrgIdAsync(ParseResult r, CancellationToken ct)
     {
         if (ApiClient.OrgName(r) is not { } name)
         {

@@ -73,6 +73,8 @@ internal static class Commands
         root.Subcommands.Add(serve);
         root.Subcommands.Add(TaskCommands.Build());
         root.Subcommands.Add(InspectCommand.Build());
+        root.Subcommands.Add(ReplicationCommands.Remote());
+        root.Subcommands.Add(ReplicationCommands.Replication());
         foreach (Command client in ClientCommands.Build())
         {
             root.Subcommands.Add(client);
