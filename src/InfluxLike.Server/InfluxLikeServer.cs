@@ -34,6 +34,7 @@ public static class InfluxLikeServer
             throw new ServerConfigurationException(bindError);
         }
 
+        ApplyGcSettings(options);
         var levelSwitch = new LoggingLevelSwitch();
         Serilog.ILogger logger = CreateLogger(options, levelSwitch);
         string dataDir = Path.GetFullPath(options.DataDir);
@@ -65,7 +66,11 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton<QueryGate>();
         var engine = StorageEngine.Open(Path.Combine(dataDir, "engine"), new EngineOptions
         {
-            Shard = new Storage.Shards.ShardOptions { CacheMaxBytes = options.CacheMaxMemorySize, SnapshotThresholdBytes = options.CacheSnapshotMemorySize },
+            Shard = new Storage.Shards.ShardOptions
+            {
+                CacheMaxBytes = options.CacheMaxMemorySize, SnapshotThresholdBytes = options.CacheSnapshotMemorySize,
+                Wal = new Storage.Wal.WalOptions { SegmentSizeBytes = options.WalSegmentSize },
+            },
             MaxLineBytes = options.MaxLineBytes,
             MaxTagsPerPoint = options.MaxTagsPerPoint,
             MaxFieldsPerPoint = options.MaxFieldsPerPoint,
@@ -191,6 +196,25 @@ public static class InfluxLikeServer
         catch (ArgumentException e)
         {
             throw new ServerConfigurationException("--init-*: " + e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The edge profile's memory settings that the runtime takes while running: a hard heap limit (through
+    /// GC.RefreshMemoryLimit, which rereads GCHeapHardLimit) and non-concurrent collections, which need no
+    /// background GC thread and keep the heap from growing while one runs.
+    /// </summary>
+    private static void ApplyGcSettings(ServerOptions options)
+    {
+        if (options.GcHeapLimit > 0)
+        {
+            AppContext.SetData("GCHeapHardLimit", (ulong)options.GcHeapLimit);
+            GC.RefreshMemoryLimit();
+        }
+
+        if (options.Profile == "edge")
+        {
+            System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
         }
     }
 

@@ -98,4 +98,35 @@ public sealed record ServerOptions
 
     /// <summary>Writes are refused while the data folder's disk has fewer free bytes than this; 0 never refuses.</summary>
     public long StorageMinFreeDisk { get; init; } = 100L << 20;
+
+    /// <summary>The preset the other defaults come from: <c>default</c>, or <c>edge</c> (<see cref="Edge"/>).</summary>
+    public string Profile { get; init; } = "default";
+
+    /// <summary>A shard's WAL segment is closed and a new one started past this size.</summary>
+    public long WalSegmentSize { get; init; } = 10L << 20;
+
+    /// <summary>Hard limit of the managed heap in bytes, set at start-up (0: the runtime's own, 75 % of memory or of the container's limit).</summary>
+    public long GcHeapLimit { get; init; }
+
+    /// <summary>
+    /// The small-memory preset for edge boards: small caches flushed early, small WAL segments, one compaction
+    /// at a time at a gentle pace, little query memory, a capped managed heap and non-concurrent collections.
+    /// Every value can still be set on its own. Measured in perf/RESULTS.md (idle and ingest RSS, natively and
+    /// under qemu for arm64).
+    /// </summary>
+    public static ServerOptions Edge { get; } = new()
+    {
+        Profile = "edge",
+        CacheMaxMemorySize = 32L << 20,
+        CacheSnapshotMemorySize = 1L << 20,
+        CacheSnapshotWriteColdDuration = TimeSpan.FromMinutes(1),
+        WalSegmentSize = 2L << 20,
+        MaxConcurrentCompactions = 1,
+        CompactThroughput = 8L << 20,
+        MaxConcurrentQueries = 2,
+        QueryMemoryLimit = 64L << 20,
+        MaxBodySize = 8L << 20,
+        GcHeapLimit = 96L << 20,
+        StorageMinFreeDisk = 32L << 20,
+    };
 }

@@ -51,6 +51,38 @@ public sealed class SettingsTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(90), fromFlags.QueryTimeout);
     }
 
+    [Fact]
+    public void The_readme_documents_every_setting_with_its_environment_variable()
+    {
+        string readme = File.ReadAllText(Path.Combine(InfluxLike.Testing.RepoPaths.Root, "README.md"));
+        foreach (Setting s in Settings.All.Where(s => !s.Key.StartsWith("init-", StringComparison.Ordinal)))
+        {
+            Assert.Contains($"| `{s.Flag}` | `{s.EnvironmentVariable}` |", readme, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_edge_profile_sets_small_memory_defaults_that_single_settings_still_override()
+    {
+        var env = new Dictionary<string, string> { ["INFLUXLIKE_PROFILE"] = "edge" };
+        var edge = Settings.Build(None, n => env.GetValueOrDefault(n), new Dictionary<string, string> { ["cache-max-memory-size"] = "50000000" });
+        Assert.Equal("edge", edge.Profile);
+        Assert.Equal(50_000_000, edge.CacheMaxMemorySize);                       // the flag wins over the preset
+        Assert.Equal(ServerOptions.Edge.CacheSnapshotMemorySize, edge.CacheSnapshotMemorySize);
+        Assert.True(edge.CacheSnapshotMemorySize < new ServerOptions().CacheSnapshotMemorySize);
+        Assert.Equal(1, edge.MaxConcurrentCompactions);
+        Assert.True(edge.GcHeapLimit > 0);
+        Assert.True(edge.WalSegmentSize < new ServerOptions().WalSegmentSize);
+
+        string path = WriteConfig("profile = \"edge\"\nquery-memory-limit = 1000\n");
+        var fromFile = Settings.Build(Settings.ReadFile(path), _ => null, None, path);
+        Assert.Equal(ServerOptions.Edge.GcHeapLimit, fromFile.GcHeapLimit);
+        Assert.Equal(1000, fromFile.QueryMemoryLimit);
+
+        var e = Assert.Throws<ServerConfigurationException>(() => Settings.Build(None, _ => null, new Dictionary<string, string> { ["profile"] = "tiny" }));
+        Assert.Contains("profile (from flag --profile)", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("max-body-size = \"lots\"", "max-body-size (from ", "is not a positive whole number")]
     [InlineData("no-such-setting = 1", "unknown setting \"no-such-setting\"", "known: http-bind-address")]

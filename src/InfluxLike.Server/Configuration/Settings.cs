@@ -32,6 +32,8 @@ public static class Settings
         new("http-bind-address", "host:port to listen on ([v6]:port; :port for every interface)", ServerOptions.DefaultBindAddress, (n, o) => n with { HttpBindAddress = o.HttpBindAddress }, o => o.HttpBindAddress,
             (o, v) => o with { HttpBindAddress = v }),
         new("data-dir", "folder holding all persistent state", "./data", (n, o) => n with { DataDir = o.DataDir }, o => o.DataDir, (o, v) => o with { DataDir = v }),
+        new("profile", "preset of the defaults: default, or edge for small boards (see README)", "default", (n, o) => n with { Profile = o.Profile }, o => o.Profile,
+            (o, v) => o with { Profile = OneOf(v, "default", "edge") }),
         new("log-level", "verbose, debug, information, warning, error or fatal", "information", null, o => o.LogLevel, (o, v) => o with { LogLevel = LogLevelName(v) }),
         new("log-format", "text, or json for one structured event per line", "text", (n, o) => n with { LogFormat = o.LogFormat }, o => o.LogFormat, (o, v) => o with { LogFormat = OneOf(v, "text", "json") }),
         new("max-body-size", "largest write body in bytes, after gzip decoding", "26214400", null, o => o.MaxBodySize, (o, v) => o with { MaxBodySize = Positive(v) }),
@@ -64,6 +66,10 @@ public static class Settings
             (o, v) => o with { RetentionCheckInterval = Duration(v) }),
         new("storage-min-free-disk", "writes are refused (507) while the data disk has fewer free bytes (0: never)", "104857600", null, o => o.StorageMinFreeDisk,
             (o, v) => o with { StorageMinFreeDisk = NonNegative(v) }),
+        new("wal-segment-size", "a WAL segment is closed past this many bytes", "10485760", (n, o) => n with { WalSegmentSize = o.WalSegmentSize }, o => o.WalSegmentSize,
+            (o, v) => o with { WalSegmentSize = Positive(v) }),
+        new("gc-heap-limit", "hard limit of the managed heap in bytes, set at start (0: the runtime's default)", "0", (n, o) => n with { GcHeapLimit = o.GcHeapLimit }, o => o.GcHeapLimit,
+            (o, v) => o with { GcHeapLimit = NonNegative(v) }),
         new("tasks-enabled", "whether scheduled tasks run (true or false)", "true", null, o => o.TasksEnabled, (o, v) => o with { TasksEnabled = Bool(v) }),
         new("init-org", "first start: create this organization (ignored once set up)", "", (n, o) => n with { InitOrg = o.InitOrg }, o => o.InitOrg, (o, v) => o with { InitOrg = v }),
         new("init-bucket", "first start: create this bucket", "", (n, o) => n with { InitBucket = o.InitBucket }, o => o.InitBucket, (o, v) => o with { InitBucket = v }),
@@ -78,7 +84,6 @@ public static class Settings
     /// <exception cref="ServerConfigurationException">A value is invalid or a config-file key is unknown.</exception>
     public static ServerOptions Build(IReadOnlyDictionary<string, string> file, Func<string, string?> environment, IReadOnlyDictionary<string, string> flags, string? configPath = null)
     {
-        var options = new ServerOptions { ConfigFile = configPath };
         foreach (var key in file.Keys)
         {
             if (Find(key) is null)
@@ -86,6 +91,17 @@ public static class Settings
                 throw new ServerConfigurationException($"{configPath}: unknown setting \"{key}\" (known: {string.Join(", ", All.Select(s => s.Key))})");
             }
         }
+
+        // The profile chooses the defaults the other settings override, so it is read first.
+        Setting profile = Find("profile")!;
+        ServerOptions chosen = Apply(new ServerOptions(), profile, file, configPath ?? "config file");
+        if (environment(profile.EnvironmentVariable) is { Length: > 0 } profileEnv)
+        {
+            chosen = Apply(chosen, profile, profileEnv, "environment variable " + profile.EnvironmentVariable);
+        }
+
+        chosen = Apply(chosen, profile, flags, "flag " + profile.Flag);
+        var options = (chosen.Profile == "edge" ? ServerOptions.Edge : new ServerOptions()) with { ConfigFile = configPath };
 
         foreach (Setting s in All)
         {
