@@ -36,16 +36,18 @@ public sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>influxlike</c> (the dll next to the test binaries) with the given arguments.</summary>
-    public static async Task<ServerProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static Task<ServerProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        StartProgramAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "influxlike.dll"), .. args], environment, timeout);
+
+    /// <summary>Starts <paramref name="program"/> (a published executable, or an emulator running one) with the given arguments.</summary>
+    public static async Task<ServerProcess> StartProgramAsync(string program, IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "influxlike.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(dll);
         foreach (string a in args)
         {
             psi.ArgumentList.Add(a);
