@@ -2,7 +2,9 @@
 # Builds the server for each runtime given (default linux-x64) into ./publish:
 #   linux-x64, linux-arm64  NativeAOT executables            -> publish/<rid>-aot/influxlike
 #   linux-arm (32-bit ARMv7) self-contained single file,      -> publish/linux-arm-single/influxlike
-#                            trimmed and ReadyToRun (NativeAOT does not target linux-arm)
+#                            trimmed and ReadyToRun (NativeAOT does not target linux-arm). Needs the
+#                            Microsoft.NETCore.App.Runtime.linux-arm packs, which the package feed of our
+#                            build machines does not serve: not verified here.
 # Installs (Debian packages, when missing) what each needs: clang for NativeAOT's link step, and for linux-arm64
 # an arm64 linker and sysroot libraries (../shared/PLATFORM.md §1.5). Edge builds use Workstation GC (set in the
 # project): Server GC costs > 1 GB under emulation.

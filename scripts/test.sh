@@ -18,7 +18,8 @@ dotnet build InfluxLike.sln -c Release -nologo -v quiet || exit $?
 # The edge artefact the suite runs under qemu (EdgeBuildTests): the linux-arm64 NativeAOT executable.
 echo "== publish linux-arm64 (NativeAOT)"
 mkdir -p "$results"
-bash scripts/publish.sh linux-arm64 >"$results/publish-arm64.log" 2>&1 || { tail -40 "$results/publish-arm64.log"; exit 1; }
+# A failed publish does not stop the other tests: EdgeBuildTests then fails, naming the missing executable.
+bash scripts/publish.sh linux-arm64 >"$results/publish-arm64.log" 2>&1 || { echo "publish failed:"; tail -40 "$results/publish-arm64.log"; }
 
 echo "== test"
 dotnet test InfluxLike.sln -c Release --no-build -nologo --logger trx --logger "console;verbosity=minimal" --results-directory "$results"
