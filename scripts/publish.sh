@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the server for each runtime given (default linux-x64) into ./publish:
 #   linux-x64, linux-arm64  NativeAOT executables            -> publish/<rid>-aot/influxlike
+#   linux-x64-single, linux-arm64-single: the fallback, a self-contained single file (trimmed, ReadyToRun,
+#                           compressed)                         -> publish/<rid>-single/influxlike
 #   linux-arm (32-bit ARMv7) self-contained single file,      -> publish/linux-arm-single/influxlike
 #                            trimmed and ReadyToRun (NativeAOT does not target linux-arm). Needs the
 #                            Microsoft.NETCore.App.Runtime.linux-arm packs, which the package feed of our
@@ -28,8 +30,9 @@ install_missing() {
 
 rids=("$@")
 [ ${#rids[@]} -eq 0 ] && rids=(linux-x64)
-for rid in "${rids[@]}"; do
-  case "$rid" in
+for target in "${rids[@]}"; do
+  rid="${target%-single}"
+  case "$target" in
     linux-x64)
       install_missing clang zlib1g-dev ;;
     linux-arm64)
@@ -38,11 +41,11 @@ for rid in "${rids[@]}"; do
         apt_get update -qq || true   # a foreign index that fails to download must not stop us when ours is fine
       fi
       install_missing clang zlib1g-dev binutils-aarch64-linux-gnu libc6-dev:arm64 libgcc-12-dev:arm64 zlib1g-dev:arm64 ;;
-    linux-arm) ;;
-    *) echo "publish: unknown runtime $rid (linux-x64, linux-arm64, linux-arm)" >&2; exit 2 ;;
+    linux-arm|linux-x64-single|linux-arm64-single) ;;   # no native toolchain: the runtime packs hold everything
+    *) echo "publish: unknown target $target (linux-x64, linux-arm64, linux-x64-single, linux-arm64-single, linux-arm)" >&2; exit 2 ;;
   esac
 
-  if [ "$rid" = linux-arm ]; then
+  if [ "$rid" = linux-arm ] || [ "$target" != "$rid" ]; then
     out="$root/publish/$rid-single"
     echo "== self-contained single file $rid -> $out"
     dotnet publish src/InfluxLike.Cli -c Release -r "$rid" --self-contained -p:PublishSingleFile=true -p:PublishTrimmed=true \
