@@ -49,6 +49,10 @@ public static class InfluxLikeServer
             k.Listen(endPoint);
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = null; // the write and query handlers enforce their own limits, after gzip
+            // Slow senders (slowloris): headers must arrive within 10 s (influxd's http-read-header-timeout; Kestrel's
+            // default is 30 s) and a body at 240 bytes/s or more after a 5 s grace period (Kestrel's default, stated here).
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 

@@ -517,8 +517,10 @@ public sealed class StorageEngine : IAsyncDisposable
         {
             await foreach (var (start, fileName, content) in files.ConfigureAwait(false))
             {
-                if (fileName.Contains('/', StringComparison.Ordinal) || fileName.Contains("..", StringComparison.Ordinal)
-                    || !(fileName.EndsWith(Tsm.TsmFormat.Extension, StringComparison.Ordinal) || fileName.EndsWith(Tsm.TsmFormat.TombstoneExtension, StringComparison.Ordinal)))
+                // Only names the shard itself would have written: a TSM file name or one with the tombstone
+                // suffix. That also keeps every name inside the shard folder (no separators, no "..").
+                string tsmName = fileName.EndsWith(Tsm.TsmFormat.TombstoneExtension, StringComparison.Ordinal) ? fileName[..^Tsm.TsmFormat.TombstoneExtension.Length] : fileName;
+                if (fileName.Contains('/', StringComparison.Ordinal) || !Tsm.TsmFileName.TryParse(tsmName, out _))
                 {
                     throw new ArgumentException($"unexpected file \"{fileName}\" in the backup");
                 }
