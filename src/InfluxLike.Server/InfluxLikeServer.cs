@@ -66,7 +66,7 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(sp => new ConfigReloader(live, logger, levelSwitch));
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<QueryGate>();
-        var engine = StorageEngine.Open(Path.Combine(dataDir, "engine"), new EngineOptions
+        var engineOptions = new EngineOptions
         {
             Shard = new Storage.Shards.ShardOptions { CacheMaxBytes = options.CacheMaxMemorySize, SnapshotThresholdBytes = options.CacheSnapshotMemorySize },
             MaxLineBytes = options.MaxLineBytes,
@@ -75,7 +75,8 @@ public static class InfluxLikeServer
             MaxConcurrentCompactions = options.MaxConcurrentCompactions,
             CompactThroughputBytesPerSecond = options.CompactThroughput,
             MinFreeDiskBytes = options.StorageMinFreeDisk,
-        });
+        };
+        var engine = StorageEngine.Open(Path.Combine(dataDir, "engine"), options.ConfigureEngine?.Invoke(engineOptions) ?? engineOptions);
         builder.Services.AddSingleton(engine);
         var auth = AuthStore.Open(dataDir);
         builder.Services.AddSingleton(auth);

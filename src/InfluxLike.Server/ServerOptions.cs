@@ -98,4 +98,7 @@ public sealed record ServerOptions
 
     /// <summary>Writes are refused while the data folder's disk has fewer free bytes than this; 0 never refuses.</summary>
     public long StorageMinFreeDisk { get; init; } = 100L << 20;
+
+    /// <summary>Changes the storage engine's options before it opens (a seam for tests: injected disk faults).</summary>
+    internal Func<Storage.Engine.EngineOptions, Storage.Engine.EngineOptions>? ConfigureEngine { get; init; }
 }

@@ -46,6 +46,13 @@ public sealed record EngineOptions
 /// </summary>
 public sealed class StorageFullException(string message) : Exception(message);
 
+/// <summary>
+/// Writes are refused because making a write durable failed (an fsync or write error of the WAL or the series
+/// index): the engine no longer knows what is on disk, so it acknowledges nothing more until a restart, which
+/// recovers from the files. Reads go on.
+/// </summary>
+public sealed class StorageFailedException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>One shard's state, for the storage status view.</summary>
 public sealed record ShardStatus(
     long Start, long End, int Files, long FileBytes, long CacheBytes, IReadOnlyDictionary<int, int> FilesPerLevel, int FilesWithDeletes, bool CompactionDue, CompactionProgress? Compacting);
@@ -133,6 +140,24 @@ public sealed class StorageEngine : IAsyncDisposable
         return Volatile.Read(ref _freeDiskBytes);
     }
 
+    private string? _failure;
+
+    /// <summary>
+    /// Why writes are refused until a restart (the first durability failure, naming the file), or null while
+    /// the engine is healthy. Health checks report it.
+    /// </summary>
+    public string? Failure => Volatile.Read(ref _failure);
+
+    private StorageFailedException Failed(Exception cause)
+    {
+        Interlocked.CompareExchange(ref _failure, $"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}: {cause.Message}", null);
+        StorageMetrics.WriteErrors.Add(1, new KeyValuePair<string, object?>("kind", "io"));
+        return RefusedAfterFailure(cause);
+    }
+
+    private StorageFailedException RefusedAfterFailure(Exception? cause = null) =>
+        new($"writes are refused until the server is restarted: making a write durable failed at {Failure}; reads still work", cause);
+
     /// <summary>Forgets the last free-space measurement (after freeing space, or in tests).</summary>
     public void RecheckFreeDisk() => Volatile.Write(ref _freeDiskCheckedAt, long.MinValue / 2);
 
@@ -211,6 +236,11 @@ public sealed class StorageEngine : IAsyncDisposable
         BucketInfo bucket, ReadOnlyMemory<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine)
     {
         BucketStore store = GetStore(bucket);
+        if (Failure is not null)
+        {
+            throw RefusedAfterFailure();
+        }
+
         long min = MinFreeDiskBytes;
         if (min > 0 && FreeDiskBytes() is long free && free < min)
         {
@@ -226,7 +256,14 @@ public sealed class StorageEngine : IAsyncDisposable
         var (byShard, errors, lines, createdSeries, consumed) = Parse(store, _options, body.Span, precision, defaultTimeNs, final, firstLine, rejected, cutoff, retention);
         if (createdSeries)
         {
-            store.Index.Flush(); // series keys durable before the points that name them are acknowledged
+            try
+            {
+                store.Index.Flush(); // series keys durable before the points that name them are acknowledged
+            }
+            catch (IOException e)
+            {
+                throw Failed(e);
+            }
         }
 
         StorageMetrics.BytesWritten.Add(consumed);
@@ -254,6 +291,10 @@ public sealed class StorageEngine : IAsyncDisposable
                 {
                     StorageMetrics.WriteErrors.Add(points.Count, new KeyValuePair<string, object?>("kind", "busy"));
                     throw;
+                }
+                catch (IOException e)
+                {
+                    throw Failed(e);
                 }
 
                 values += r.Written;

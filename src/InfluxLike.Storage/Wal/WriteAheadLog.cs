@@ -25,6 +25,9 @@ public sealed record WalOptions
     public FsyncPolicy Fsync { get; init; } = FsyncPolicy.EveryWrite;
 
     public TimeSpan FsyncInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Makes a segment's written bytes durable (a seam: tests inject fsync failures).</summary>
+    public Action<FileStream> SyncFile { get; init; } = static f => f.Flush(flushToDisk: true);
 }
 
 /// <summary>
@@ -369,7 +372,10 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
         }
         catch (Exception e)
         {
-            // The disk failed: stop acknowledging rather than pretend (writes are refused until restart).
+            // The disk failed: stop acknowledging rather than pretend (writes are refused until restart). After a
+            // failed fsync the kernel may have dropped the dirty pages and a retry could "succeed" without them
+            // (PostgreSQL's fsyncgate), and a failed write may have left half an entry that later entries must
+            // not follow.
             lock (_queueLock)
             {
                 _failure = e;
@@ -377,7 +383,7 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
 
             foreach (Pending p in batch)
             {
-                p.Done.TrySetException(new IOException("write-ahead log write failed: " + e.Message, e));
+                p.Done.TrySetException(new IOException($"write-ahead log {_segment.Name} failed: {e.Message}", e));
             }
         }
     }
@@ -395,7 +401,7 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
     private void Sync()
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        _segment.Flush(flushToDisk: true);
+        _options.SyncFile(_segment);
         StorageMetrics.RecordSince(StorageMetrics.WalFsyncSeconds, start);
         _lastSync = Environment.TickCount64;
         _dirty = false;
