@@ -75,6 +75,7 @@ public static class InfluxLikeServer
             MaxConcurrentCompactions = options.MaxConcurrentCompactions,
             CompactThroughputBytesPerSecond = options.CompactThroughput,
             MinFreeDiskBytes = options.StorageMinFreeDisk,
+            Warn = repair => logger.Warning("Storage repaired on open: {Repair}", repair),
         };
         var engine = StorageEngine.Open(Path.Combine(dataDir, "engine"), options.ConfigureEngine?.Invoke(engineOptions) ?? engineOptions);
         builder.Services.AddSingleton(engine);

@@ -36,6 +36,12 @@ public sealed record EngineOptions
     /// <summary>Writes are refused while the data folder's disk has fewer free bytes than this (0: never).</summary>
     public long MinFreeDiskBytes { get; init; } = 100L << 20;
 
+    /// <summary>
+    /// Where repairs made while opening are reported (TSM files quarantined, damaged WAL entries skipped, series
+    /// re-indexed from the data): the server logs them as warnings.
+    /// </summary>
+    public Action<string> Warn { get; init; } = static _ => { };
+
     /// <summary>Free bytes on the disk holding a folder (a seam: tests simulate a full disk).</summary>
     public Func<string, long> FreeDiskBytes { get; init; } = path => new DriveInfo(path).AvailableFreeSpace;
 }
@@ -578,29 +584,15 @@ public sealed class StorageEngine : IAsyncDisposable
                 FileSystem.ReplaceDurably(target + ".restore", target);
             }
 
-            // The index, from every file's keys (a file that does not open fails the restore).
+            // The index, from every file's keys. A file that does not open fails the restore: opening a shard
+            // quarantines it with a warning, which a restore must not shrug off.
             BucketStore store = GetStore(bucket);
-            foreach (Shard shard in store.Shards.Values)
+            if (store.Shards.Values.SelectMany(s => s.Warnings).FirstOrDefault(w => w.Contains(Tsm.TsmFileName.QuarantineSuffix, StringComparison.Ordinal)) is { } bad)
             {
-                await shard.ForEachFileAsync(path =>
-                {
-                    if (path.EndsWith(Tsm.TsmFormat.Extension, StringComparison.Ordinal))
-                    {
-                        using var reader = Tsm.TsmReader.Open(path);
-                        for (int k = 0; k < reader.KeyCount; k++)
-                        {
-                            var key = reader.GetKey(k);
-                            store.Index.GetOrAddSeries(key.SeriesKey);
-                            string measurement = System.Text.Encoding.UTF8.GetString(SeriesKey.Parse(key.SeriesKey).Measurement);
-                            store.Index.GetOrAddField(measurement, System.Text.Encoding.UTF8.GetString(key.Field), key.Type);
-                        }
-                    }
-
-                    return Task.CompletedTask;
-                }).ConfigureAwait(false);
+                throw new CorruptionException(bad, 0, "a file of the backup does not open");
             }
 
-            store.Index.Flush();
+            store.Reindex();
             return bucket;
         }
         catch
@@ -1026,12 +1018,60 @@ public sealed class StorageEngine : IAsyncDisposable
 
                     if (long.TryParse(Path.GetFileName(d), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long start))
                     {
-                        store.Shards[start] = Shard.Open(d, options.Shard);
+                        store.Shards[start] = store.OpenShard(d);
                     }
                 }
             }
 
+            foreach (string repair in index.Repairs)
+            {
+                options.Warn(repair);
+            }
+
+            if (index.SeriesLogBytesCut > 0)
+            {
+                // A cut series log is a torn tail after a crash (its series were never acknowledged, so no data
+                // names them) or damage (then data names series the log lost): find them again in the data.
+                int added = store.Reindex();
+                options.Warn($"{index.SeriesLogPath}: cut {index.SeriesLogBytesCut} bytes at offset {index.SeriesLogCutAt} that failed their checksum; "
+                    + (added == 0 ? "no data names a series from them (a torn tail after a crash)" : $"damage: {added} series found again in the shards' data and re-indexed"));
+            }
+
             return store;
+        }
+
+        private Shard OpenShard(string directory)
+        {
+            Shard shard = Shard.Open(directory, _options.Shard);
+            foreach (string warning in shard.Warnings)
+            {
+                _options.Warn(warning);
+            }
+
+            return shard;
+        }
+
+        /// <summary>Adds to the index every series and field the shards hold; returns how many series were missing.</summary>
+        public int Reindex()
+        {
+            int added = 0;
+            foreach (Shard shard in Shards.Values)
+            {
+                foreach (var (seriesKey, field, type) in shard.Keys())
+                {
+                    if (!Index.TryGetSeriesId(seriesKey, out _))
+                    {
+                        Index.GetOrAddSeries(seriesKey);
+                        added++;
+                    }
+
+                    string measurement = System.Text.Encoding.UTF8.GetString(SeriesKey.Parse(seriesKey).Measurement);
+                    Index.GetOrAddField(measurement, System.Text.Encoding.UTF8.GetString(field), type);
+                }
+            }
+
+            Index.Flush();
+            return added;
         }
 
         public Shard GetShard(long start)
@@ -1043,7 +1083,7 @@ public sealed class StorageEngine : IAsyncDisposable
 
             lock (_lock)
             {
-                return Shards.GetOrAdd(start, s => Shard.Open(Path.Combine(_directory, "shards", s.ToString(CultureInfo.InvariantCulture)), _options.Shard));
+                return Shards.GetOrAdd(start, s => OpenShard(Path.Combine(_directory, "shards", s.ToString(CultureInfo.InvariantCulture))));
             }
         }
 

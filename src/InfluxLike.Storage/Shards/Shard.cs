@@ -62,7 +62,7 @@ public sealed record ShardWriteResult(int Written, IReadOnlyList<(PointValue Val
 public sealed class Shard : IAsyncDisposable
 {
     private const string WalDirectory = "wal";
-    private const string QuarantineSuffix = ".bad";
+    private const string QuarantineSuffix = TsmFileName.QuarantineSuffix;
 
     private readonly string _directory;
     private readonly ShardOptions _options;
@@ -735,6 +735,30 @@ public sealed class Shard : IAsyncDisposable
         {
             set.Release();
         }
+    }
+
+    /// <summary>Every series key, field and type the shard holds, in its files and its cache (not a hot path).</summary>
+    public List<(byte[] SeriesKey, byte[] Field, FieldType Type)> Keys()
+    {
+        List<(byte[] SeriesKey, byte[] Field, FieldType Type)> keys = _cache.Keys();
+        FileSet set = AcquireFiles();
+        try
+        {
+            foreach (TsmReader file in set.Files)
+            {
+                for (int k = 0; k < file.KeyCount; k++)
+                {
+                    var key = file.GetKey(k);
+                    keys.Add((key.SeriesKey.ToArray(), key.Field.ToArray(), key.Type));
+                }
+            }
+        }
+        finally
+        {
+            set.Release();
+        }
+
+        return keys;
     }
 
     /// <summary>The running compaction, or null.</summary>
