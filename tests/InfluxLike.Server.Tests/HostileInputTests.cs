@@ -67,6 +67,56 @@ public sealed class HostileInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Damaged_gzip_bodies_get_a_4xx_never_a_5xx_or_a_hang()
+    {
+        // The gzip write path fuzzed: gzip'd batches with bytes flipped, cut, duplicated or zeroed (seeded, so a
+        // failure replays). INFLUXLIKE_FUZZ_ITERATIONS raises the count.
+        int iterations = int.TryParse(Environment.GetEnvironmentVariable("INFLUXLIKE_FUZZ_ITERATIONS"), out int n) ? n : 300;
+        var random = new Random(1234);
+        byte[] seed;
+        using (var ms = new MemoryStream())
+        {
+            using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gz.Write(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 200).Select(i => $"cpu,host=h{i % 7} v={i}i,s=\"x{i}\" {1_700_000_000 + i}\n"))));
+            }
+
+            seed = ms.ToArray();
+        }
+
+        var seen = new Dictionary<int, int>();
+        for (int i = 0; i < iterations; i++)
+        {
+            byte[] body = [.. seed];
+            switch (i % 4)
+            {
+                case 0:
+                    body[random.Next(body.Length)] ^= (byte)(1 << random.Next(8));
+                    break;
+                case 1:
+                    body = body[..random.Next(body.Length)];
+                    break;
+                case 2:
+                    body = [.. body, .. body[..random.Next(body.Length)]]; // trailing garbage or a second member
+                    break;
+                default:
+                    Array.Clear(body, random.Next(body.Length), 4);
+                    break;
+            }
+
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentEncoding.Add("gzip");
+            using var response = await _server.Client.PostAsync("/api/v2/write?org=acme&bucket=metrics&precision=s", content);
+            int status = (int)response.StatusCode;
+            Assert.True(status is 204 or 400 or 413 or 422, $"input {i} ({Convert.ToBase64String(body)}): {status} {await response.Content.ReadAsStringAsync()}");
+            seen[status] = seen.GetValueOrDefault(status) + 1;
+        }
+
+        Assert.True(seen.ContainsKey(400) && seen.ContainsKey(204), "both damaged and still-valid bodies were tried: " + string.Join(", ", seen));
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
     public async Task Scripts_nested_too_deeply_or_chained_too_long_are_clear_400s_not_stack_overflows()
     {
         string[] scripts =

@@ -251,6 +251,10 @@ public sealed class Shard : IAsyncDisposable
         {
             if (_cache.SizeBytes >= _options.CacheMaxBytes)
             {
+                // A batch may push the cache past the limit while a snapshot runs; once that snapshot is done
+                // nothing but a write would start the next, and every write is refused: start it here, or the
+                // shard refused writes until the idle-snapshot timer (10 minutes by default) fired.
+                ScheduleSnapshotIfDue();
                 throw new ShardBusyException($"the shard's cache is full ({_options.CacheMaxBytes} bytes); retry once it is written to disk");
             }
 
@@ -279,6 +283,12 @@ public sealed class Shard : IAsyncDisposable
 
         await durable.ConfigureAwait(false);
         Volatile.Write(ref _lastWriteTicks, Environment.TickCount64);
+        ScheduleSnapshotIfDue();
+        return new ShardWriteResult(accepted, [.. refused.Select(r => (values[r.Index], r.Reason))]);
+    }
+
+    private void ScheduleSnapshotIfDue()
+    {
         if (_cache.SizeBytes >= _options.SnapshotThresholdBytes && Interlocked.CompareExchange(ref _snapshotScheduled, 1, 0) == 0)
         {
             // In the background: writers keep going into the fresh cache while the snapshot is written.
@@ -294,8 +304,6 @@ public sealed class Shard : IAsyncDisposable
                 }
             });
         }
-
-        return new ShardWriteResult(accepted, [.. refused.Select(r => (values[r.Index], r.Reason))]);
     }
 
     private static List<PointValue> Without(IReadOnlyList<PointValue> values, List<(int Index, string Reason)> refused)
