@@ -266,7 +266,7 @@ public sealed class StorageEngine : IAsyncDisposable
             {
                 store.Index.Flush(); // series keys durable before the points that name them are acknowledged
             }
-            catch (IOException e)
+            catch (IOException e) when (e is not CorruptionException)
             {
                 throw Failed(e);
             }
@@ -298,7 +298,7 @@ public sealed class StorageEngine : IAsyncDisposable
                     StorageMetrics.WriteErrors.Add(points.Count, new KeyValuePair<string, object?>("kind", "busy"));
                     throw;
                 }
-                catch (IOException e)
+                catch (IOException e) when (e is not CorruptionException) // a damaged file read for a type check is not a write failure
                 {
                     throw Failed(e);
                 }
