@@ -7,6 +7,7 @@ internal static class Program
     // dotnet run -c Release --project perf/InfluxLike.Benchmarks -- --filter '*LineProtocol*'
     // dotnet run -c Release --project perf/InfluxLike.Benchmarks -- tsm-size FILE [points-per-block]
     //                                                                series-index SERIES [DIR]
+    //                                                                soak SECONDS [WRITERS] | flood SECONDS
     public static void Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "engine-ingest")
@@ -30,6 +31,12 @@ internal static class Program
         if (args.Length > 0 && args[0] is "compaction" or "blocks" or "delete-series")
         {
             CompactionTool.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
+        if (args.Length > 1 && args[0] is "soak" or "flood")
+        {
+            SoakTool.RunAsync(args).GetAwaiter().GetResult();
             return;
         }
 

@@ -51,6 +51,10 @@ public static class InfluxLikeServer
             k.Listen(endPoint);
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = null; // the write and query handlers enforce their own limits, after gzip
+            // Slow senders (slowloris): headers must arrive within 10 s (influxd's http-read-header-timeout; Kestrel's
+            // default is 30 s) and a body at 240 bytes/s or more after a 5 s grace period (Kestrel's default, stated here).
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
@@ -64,7 +68,7 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(sp => new ConfigReloader(live, logger, levelSwitch));
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<QueryGate>();
-        var engine = StorageEngine.Open(Path.Combine(dataDir, "engine"), new EngineOptions
+        var engineOptions = new EngineOptions
         {
             Shard = new Storage.Shards.ShardOptions
             {
@@ -77,7 +81,9 @@ public static class InfluxLikeServer
             MaxConcurrentCompactions = options.MaxConcurrentCompactions,
             CompactThroughputBytesPerSecond = options.CompactThroughput,
             MinFreeDiskBytes = options.StorageMinFreeDisk,
-        });
+            Warn = repair => logger.Warning("Storage repaired on open: {Repair}", repair),
+        };
+        var engine = StorageEngine.Open(Path.Combine(dataDir, "engine"), options.ConfigureEngine?.Invoke(engineOptions) ?? engineOptions);
         builder.Services.AddSingleton(engine);
         var auth = AuthStore.Open(dataDir);
         builder.Services.AddSingleton(auth);

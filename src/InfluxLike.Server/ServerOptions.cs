@@ -129,4 +129,7 @@ public sealed record ServerOptions
         GcHeapLimit = 96L << 20,
         StorageMinFreeDisk = 32L << 20,
     };
+
+    /// <summary>Changes the storage engine's options before it opens (a seam for tests: injected disk faults).</summary>
+    internal Func<Storage.Engine.EngineOptions, Storage.Engine.EngineOptions>? ConfigureEngine { get; init; }
 }

@@ -16,6 +16,9 @@ namespace InfluxLike.CrashWorker;
 /// writes bucket r (1 h retention, batch b at b minutes) while a retention loop drops its shards by a clock
 /// that follows writer 0's batches (printing <c>clock B</c> before each use), so kills land during
 /// compactions, deletes and shard drops.
+/// With <c>backup BACKUP_DIR</c>, online backups of bucket b run one after another: each copies the files into
+/// <c>BACKUP_DIR/tmp-N</c>, renames that to <c>BACKUP_DIR/N</c> and prints <c>backup N B</c>, where every
+/// writer's batches up to B were acknowledged before the backup started; so kills land during backups too.
 /// </summary>
 internal static class Program
 {
@@ -26,6 +29,9 @@ internal static class Program
         string dataDir = args[0];
         long first = long.Parse(args[1], CultureInfo.InvariantCulture);
         bool maintenance = args.Length > 2 && args[2] == "maintenance";
+        string? backups = args.Length > 3 && args[2] == "backup" ? args[3] : null;
+        long[] lastAcked = new long[4];
+        Array.Fill(lastAcked, first - 1);
         _clockBatch = first;
         await using var engine = StorageEngine.Open(dataDir, new EngineOptions
         {
@@ -74,6 +80,7 @@ internal static class Program
                 }
 
                 Say($"ack {w} {b}");
+                Volatile.Write(ref lastAcked[w], b);
                 if (w == 0 && b % (maintenance ? 5 : 25) == 0)
                 {
                     await engine.SnapshotAllAsync();
@@ -104,6 +111,35 @@ internal static class Program
                 {
                     Say($"clock {Volatile.Read(ref _clockBatch)}");
                     await engine.EnforceRetentionAsync();
+                    await Task.Delay(50);
+                }
+            }));
+        }
+
+        if (backups is not null)
+        {
+            writers.Add(Task.Run(async () =>
+            {
+                Directory.CreateDirectory(backups);
+                int n = Directory.GetDirectories(backups).Length;
+                for (; ; n++)
+                {
+                    long covered = long.MaxValue;
+                    for (int w = 0; w < lastAcked.Length; w++)
+                    {
+                        covered = Math.Min(covered, Volatile.Read(ref lastAcked[w]));
+                    }
+
+                    string tmp = Path.Combine(backups, "tmp-" + n.ToString(CultureInfo.InvariantCulture));
+                    await engine.BackupAsync(bucket, (start, name, path) =>
+                    {
+                        string dir = Path.Combine(tmp, start.ToString(CultureInfo.InvariantCulture));
+                        Directory.CreateDirectory(dir);
+                        File.Copy(path, Path.Combine(dir, name));
+                        return Task.CompletedTask;
+                    });
+                    Directory.Move(tmp, Path.Combine(backups, n.ToString(CultureInfo.InvariantCulture)));
+                    Say($"backup {n} {covered}");
                     await Task.Delay(50);
                 }
             }));

@@ -33,30 +33,103 @@ public class CrashTests
                 Assert.True(report.Ok, $"iteration {iteration}: {string.Join("; ", report.Problems)}");
             }
 
+            VerifyFiles(dir.Path, iteration);
             await using var engine = StorageEngine.Open(dir.Path);
             OrgInfo org = engine.Catalog.Orgs.Single();
-            BucketInfo bucket = engine.Catalog.FindBucket(org.Id, "b")!;
-            foreach (int w in acked.Select(a => a.Writer).Distinct())
-            {
-                for (int s = 0; s < 10; s++)
-                {
-                    var (times, bits, _) = engine.Read(bucket, Encoding.UTF8.GetBytes($"m,s={s},w={w}"), "v"u8, long.MinValue, long.MaxValue);
-                    var stored = new Dictionary<long, double>();
-                    for (int i = 0; i < times.Length; i++)
-                    {
-                        stored[times[i]] = BitConverter.Int64BitsToDouble(bits[i]);
-                    }
+            AssertAcknowledgedPresent(engine, engine.Catalog.FindBucket(org.Id, "b")!, acked, $"iteration {iteration}");
+        }
 
-                    foreach (var (writer, batch) in acked.Where(a => a.Writer == w))
-                    {
-                        Assert.True(stored.TryGetValue(batch * 1_000_000_000L, out double v) && v == batch,
-                            $"iteration {iteration}: acknowledged point w={writer} s={s} batch={batch} is missing");
-                    }
-                }
+        Assert.True(acked.Count > 0, "the worker never acknowledged a write");
+    }
+
+    /// <summary>
+    /// The same with online backups running one after another, so kills land inside backups: the data folder
+    /// keeps every acknowledged point, and the last backup completed in each run restores (into a fresh
+    /// engine) with every point acknowledged before it started.
+    /// </summary>
+    [Fact]
+    public async Task Every_acknowledged_point_survives_sigkill_during_backup_and_completed_backups_restore()
+    {
+        int iterations = int.TryParse(Environment.GetEnvironmentVariable("INFLUXLIKE_CRASH_ITERATIONS"), out int n) ? n : 8;
+        using var dir = new TempDir();
+        using var backups = new TempDir();
+        var acked = new HashSet<(int Writer, long Batch)>();
+        var rng = new Random(11);
+        long next = 1;
+        int restored = 0;
+        for (int iteration = 0; iteration < iterations; iteration++)
+        {
+            List<string[]> lines = await RunAndKillAsync(dir.Path, next, TimeSpan.FromMilliseconds(rng.Next(300, 1500)), "backup", backups.Path);
+            acked.UnionWith(lines.Where(l => l[0] == "ack").Select(l => (int.Parse(l[1], CultureInfo.InvariantCulture), long.Parse(l[2], CultureInfo.InvariantCulture))));
+            next = acked.Count == 0 ? next : acked.Max(a => a.Batch) + 1;
+            VerifyFiles(dir.Path, iteration);
+            await using (var engine = StorageEngine.Open(dir.Path))
+            {
+                AssertAcknowledgedPresent(engine, engine.Catalog.FindBucket(engine.Catalog.Orgs.Single().Id, "b")!, acked, $"iteration {iteration}");
+            }
+
+            if (lines.LastOrDefault(l => l[0] == "backup") is { } backup)
+            {
+                long covered = long.Parse(backup[2], CultureInfo.InvariantCulture);
+                string folder = Path.Combine(backups.Path, backup[1]);
+                VerifyFiles(folder, iteration);
+                using var scratch = new TempDir();
+                await using var target = StorageEngine.Open(scratch.Path);
+                OrgInfo org = target.Catalog.GetOrCreateOrg("o");
+                BucketInfo copy = await target.RestoreBucketAsync(org.Id, "restored", TimeSpan.Zero, TimeSpan.FromMinutes(10), BackupFiles(folder));
+                AssertAcknowledgedPresent(target, copy, [.. acked.Where(a => a.Batch <= covered)], $"iteration {iteration}, backup {backup[1]} (batches to {covered})");
+                restored++;
             }
         }
 
         Assert.True(acked.Count > 0, "the worker never acknowledged a write");
+        Assert.True(restored > 0, "no backup completed before a kill");
+    }
+
+    private static async IAsyncEnumerable<(long, string, Stream)> BackupFiles(string folder)
+    {
+        foreach (string shard in Directory.GetDirectories(folder))
+        {
+            long start = long.Parse(Path.GetFileName(shard), CultureInfo.InvariantCulture);
+            foreach (string file in Directory.GetFiles(shard).Order(StringComparer.Ordinal))
+            {
+                await using var stream = File.OpenRead(file);
+                yield return (start, Path.GetFileName(file), stream);
+            }
+        }
+    }
+
+    private static void VerifyFiles(string folder, int iteration)
+    {
+        foreach (string tsm in Directory.GetFiles(folder, "*.tsm", SearchOption.AllDirectories))
+        {
+            TsmVerifyReport report = TsmInspector.Verify(tsm);
+            Assert.True(report.Ok, $"iteration {iteration}: {string.Join("; ", report.Problems)}");
+        }
+    }
+
+    // Every acknowledged (writer, batch) point of series m,s=0..9,w=W is there once, with value batch.
+    private static void AssertAcknowledgedPresent(StorageEngine engine, BucketInfo bucket, IReadOnlyCollection<(int Writer, long Batch)> acked, string where)
+    {
+        foreach (int w in acked.Select(a => a.Writer).Distinct())
+        {
+            for (int s = 0; s < 10; s++)
+            {
+                var (times, bits, _) = engine.Read(bucket, Encoding.UTF8.GetBytes($"m,s={s},w={w}"), "v"u8, long.MinValue, long.MaxValue);
+                Assert.True(times.Length == times.Distinct().Count(), $"{where}: a timestamp of w={w} s={s} is held twice");
+                var stored = new Dictionary<long, double>();
+                for (int i = 0; i < times.Length; i++)
+                {
+                    stored[times[i]] = BitConverter.Int64BitsToDouble(bits[i]);
+                }
+
+                foreach (var (writer, batch) in acked.Where(a => a.Writer == w))
+                {
+                    Assert.True(stored.TryGetValue(batch * 1_000_000_000L, out double v) && v == batch,
+                        $"{where}: acknowledged point w={writer} s={s} batch={batch} is missing");
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -92,12 +165,8 @@ public class CrashTests
             }
 
             next = acked.Count == 0 ? next : acked.Max(a => a.Batch) + 1;
-            foreach (string tsm in Directory.GetFiles(dir.Path, "*.tsm", SearchOption.AllDirectories))
-            {
-                TsmVerifyReport report = TsmInspector.Verify(tsm);
-                Assert.True(report.Ok, $"iteration {iteration}: {string.Join("; ", report.Problems)}");
-                sawCompacted |= TsmFileName.TryParse(tsm, out TsmFileName name) && name.Level > 1;
-            }
+            VerifyFiles(dir.Path, iteration);
+            sawCompacted |= Directory.GetFiles(dir.Path, "*.tsm", SearchOption.AllDirectories).Any(tsm => TsmFileName.TryParse(tsm, out TsmFileName name) && name.Level > 1);
 
             await using var engine = StorageEngine.Open(dir.Path);
             OrgInfo org = engine.Catalog.Orgs.Single();
@@ -153,13 +222,17 @@ public class CrashTests
     private static async Task<List<(int, long)>> RunAndKillAsync(string dataDir, long firstBatch, TimeSpan runFor) =>
         [.. (await RunAndKillAsync(dataDir, firstBatch, runFor, "write")).Where(l => l[0] == "ack").Select(l => (int.Parse(l[1], CultureInfo.InvariantCulture), long.Parse(l[2], CultureInfo.InvariantCulture)))];
 
-    private static async Task<List<string[]>> RunAndKillAsync(string dataDir, long firstBatch, TimeSpan runFor, string mode)
+    private static async Task<List<string[]>> RunAndKillAsync(string dataDir, long firstBatch, TimeSpan runFor, string mode, string? backupDir = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "InfluxLike.CrashWorker.dll"));
         psi.ArgumentList.Add(dataDir);
         psi.ArgumentList.Add(firstBatch.ToString(CultureInfo.InvariantCulture));
         psi.ArgumentList.Add(mode);
+        if (backupDir is not null)
+        {
+            psi.ArgumentList.Add(backupDir);
+        }
         var acks = new List<string[]>();
         var errors = new StringBuilder();
         var firstAck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -100,6 +100,45 @@ public class ShardTests
 
 public class ShardBackgroundSnapshotTests
 {
+    /// <summary>
+    /// Found by the overload soak (docs/RELIABILITY.md, bug 10): a batch that pushed the cache past its hard limit
+    /// while a background snapshot ran left the shard refusing every write once that snapshot was done, since only
+    /// an accepted write scheduled the next one (the idle timer freed it after 10 minutes).
+    /// </summary>
+    [Fact]
+    public async Task A_cache_left_over_its_limit_after_a_snapshot_drains_without_an_accepted_write()
+    {
+        using var dir = new TempDir();
+        await using var shard = Shard.Open(dir.Path, new ShardOptions { CacheMaxBytes = 20_000, SnapshotThresholdBytes = 5_000 });
+        long t = 0;
+        List<PointValue> Batch(int n) => [.. Enumerable.Range(0, n).Select(_ => new PointValue("m"u8.ToArray(), "v"u8.ToArray(), FieldType.Integer, t++, 1))];
+        for (int round = 0; round < 20; round++)
+        {
+            await shard.WriteAsync(Batch(400)); // past the threshold: a snapshot starts in the background
+            try
+            {
+                await shard.WriteAsync(Batch(4000)); // lands during that snapshot (mostly): far past the hard limit
+            }
+            catch (ShardBusyException)
+            {
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (true)
+            {
+                try
+                {
+                    await shard.WriteAsync(Batch(1));
+                    break;
+                }
+                catch (ShardBusyException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(10);
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task A_cache_past_its_threshold_is_written_in_the_background()
     {

@@ -72,7 +72,7 @@ public class WriteAheadLogTests
     }
 
     [Fact]
-    public async Task Damage_in_an_older_segment_is_corruption_with_file_and_offset()
+    public async Task Damage_in_an_older_segment_costs_that_entry_is_reported_with_file_and_offset_and_kept_aside()
     {
         using var dir = new TempDir();
         await using (var wal = WriteAheadLog.Open(dir.Path, new WalOptions { SegmentSizeBytes = 1024 }))
@@ -85,10 +85,15 @@ public class WriteAheadLogTests
 
         string first = Directory.GetFiles(dir.Path, "*.wal").Order().First();
         byte[] bytes = File.ReadAllBytes(first);
-        bytes[20] ^= 1;
+        bytes[20] ^= 1; // inside the first entry
         File.WriteAllBytes(first, bytes);
-        var ex = Assert.Throws<CorruptionException>(() => WriteAheadLog.Replay(dir.Path).ToList());
-        Assert.Equal(first, ex.File);
+        var warnings = new List<string>();
+        var replayed = WriteAheadLog.Replay(dir.Path, warnings.Add).Select(r => r.Payload).ToList();
+        Assert.Equal(99, replayed.Count); // only the damaged entry is lost
+        Assert.Subset(Enumerable.Range(0, 100).Select(i => Convert.ToHexString(Payload(i))).ToHashSet(), replayed.Select(Convert.ToHexString).ToHashSet());
+        string warning = Assert.Single(warnings);
+        Assert.Contains(first + ": corrupt at offset ", warning, StringComparison.Ordinal);
+        Assert.Equal(bytes, File.ReadAllBytes(first + WriteAheadLog.QuarantineSuffix));
     }
 
     [Fact]

@@ -112,7 +112,7 @@ public static class AnnotatedCsvReader
         Flush();
         return output;
 
-        string Cell(List<string> r, int c) => r[c].Length == 0 && defaults is not null ? defaults[c] : r[c];
+        string Cell(List<string> r, int c) => r[c].Length == 0 && defaults is not null && c < defaults.Length ? defaults[c] : r[c];
 
         void Flush()
         {
@@ -165,7 +165,7 @@ public static class AnnotatedCsvReader
             int resultCol = Array.IndexOf(_header, "result");
             if (resultCol >= 0)
             {
-                string r = row[resultCol].Length == 0 ? _defaults?[resultCol] ?? "" : row[resultCol];
+                string r = row[resultCol].Length == 0 ? _defaults?.ElementAtOrDefault(resultCol) ?? "" : row[resultCol];
                 _result ??= r;
             }
 
@@ -228,7 +228,15 @@ public static class AnnotatedCsvReader
         private Value DefaultValue(int c, Kind type)
         {
             string cell = _defaults is not null && c < _defaults.Length ? _defaults[c] : "";
-            return cell.Length == 0 ? Value.Null : ParseCell(type, cell);
+            try
+            {
+                return cell.Length == 0 ? Value.Null : ParseCell(type, cell);
+            }
+            catch (FormatException e)
+            {
+                // Found by fuzzing (tests/InfluxLike.Fuzz): a bad #default cell escaped as a bare FormatException.
+                throw new QueryException($"annotated CSV #default, column \"{_header[c]}\": {e.Message}");
+            }
         }
     }
 

@@ -430,7 +430,13 @@ public sealed class Interpreter
     }
 }
 
-/// <summary>Compiled regular expressions, cached by pattern (Go RE2 syntax is close to .NET's for the common cases).</summary>
+/// <summary>
+/// Regular expressions, cached by pattern (Go RE2 syntax is close to .NET's for the common cases). They run on
+/// .NET's non-backtracking engine, as RE2 does: matching time is linear in the input, so a pattern like
+/// <c>^(a+)+$</c> against a long tag value cannot stall a query (with the backtracking engine it ran into the
+/// match timeout and failed the query with a 500). The constructs that engine lacks (backreferences,
+/// lookarounds, atomic groups) are the ones RE2 lacks too.
+/// </summary>
 public static class Regexes
 {
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Cache = new(StringComparer.Ordinal);
@@ -444,11 +450,15 @@ public static class Regexes
 
         try
         {
-            r = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+            r = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, TimeSpan.FromSeconds(1));
         }
         catch (ArgumentException e)
         {
             throw new QueryException($"invalid regular expression /{pattern}/: {e.Message}", span);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new QueryException($"regular expression /{pattern}/ uses a construct RE2 syntax lacks (backreference, lookaround or atomic group): {e.Message}", span);
         }
 
         if (Cache.Count < 1000)

@@ -44,7 +44,7 @@ internal static class BackupEndpoints
         }
 
         ctx.Response.ContentType = "application/x-tar";
-        ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"{bucket.Name}.tar\"";
+        ctx.Response.Headers.ContentDisposition = ContentDisposition(bucket.Name + ".tar");
         await using var tar = new TarWriter(ctx.Response.Body, TarEntryFormat.Pax, leaveOpen: true);
         var manifest = new JsonObject
         {
@@ -126,8 +126,11 @@ internal static class BackupEndpoints
                 return Api.Error(400, "invalid", "not a backup archive: manifest.json is missing");
             }
 
-            var retention = TimeSpan.FromSeconds((long)manifest["retentionSeconds"]!);
-            var shardDuration = TimeSpan.FromSeconds((long)manifest["shardGroupDurationSeconds"]!);
+            if (!TryGetSeconds(manifest, "retentionSeconds", out TimeSpan retention) || !TryGetSeconds(manifest, "shardGroupDurationSeconds", out TimeSpan shardDuration))
+            {
+                return Api.Error(400, "invalid", "not a valid backup archive: manifest.json needs retentionSeconds and shardGroupDurationSeconds as whole numbers of seconds, 0 or more");
+            }
+
             BucketInfo restored = await engine.RestoreBucketAsync(target.Id, bucket, retention, shardDuration, Open(files)).ConfigureAwait(false);
             return Results.Json(Api.ToDto(restored), ServerJsonContext.Default.BucketDto, statusCode: 201);
         }
@@ -143,6 +146,36 @@ internal static class BackupEndpoints
         {
             Directory.Delete(staging, recursive: true);
         }
+    }
+
+    private static bool TryGetSeconds(JsonNode manifest, string name, out TimeSpan value)
+    {
+        value = default;
+        if (manifest is JsonObject o && o[name] is JsonValue v && v.TryGetValue(out long seconds) && seconds >= 0 && seconds <= (long)TimeSpan.MaxValue.TotalSeconds)
+        {
+            value = TimeSpan.FromSeconds(seconds);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <c>attachment</c> with the file name twice: plain ASCII (anything else becomes <c>_</c>) for old clients,
+    /// and RFC 5987 <c>filename*</c> with the exact name. A bucket name may hold quotes, semicolons, CR/LF or
+    /// non-ASCII text; pasted into the header as it was, it broke the response (Kestrel refuses such header
+    /// values: a 500) or could add parameters.
+    /// </summary>
+    internal static string ContentDisposition(string fileName)
+    {
+        var ascii = new StringBuilder(fileName.Length);
+        foreach (char c in fileName)
+        {
+            ascii.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_');
+        }
+
+        var header = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileName = ascii.ToString(), FileNameStar = fileName };
+        return header.ToString();
     }
 
     private static async IAsyncEnumerable<(long, string, Stream)> Open(List<(long Start, string Name, string Path)> files)

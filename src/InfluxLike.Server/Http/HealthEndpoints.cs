@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using InfluxLike.Server.Hosting;
+using InfluxLike.Storage.Engine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -37,13 +38,16 @@ internal static class HealthEndpoints
         response.Headers["X-Influxlike-Version"] = ServerVersion.Product;
     }
 
-    private static IResult Health(HttpContext ctx, Readiness readiness)
+    // A storage failure (a WAL fsync that failed) fails the health check: writes are refused until a restart,
+    // and an orchestrator should know rather than see "pass".
+    private static IResult Health(HttpContext ctx, Readiness readiness, StorageEngine engine)
     {
         AddVersionHeaders(ctx.Response);
-        bool ok = readiness.IsReady;
+        string? failure = engine.Failure;
+        bool ok = readiness.IsReady && failure is null;
         var body = new HealthResponse(
             "influxlike",
-            ok ? "ready for queries and writes" : "starting",
+            failure is not null ? "storage failed, writes are refused until restart: " + failure : ok ? "ready for queries and writes" : "starting",
             ok ? "pass" : "fail",
             [],
             ServerVersion.Compatible,

@@ -117,6 +117,10 @@ internal static class LineProtocolIngest
         {
             return new IngestOutcome(404, "not found", e.Message);
         }
+        catch (StorageFailedException e)
+        {
+            return new IngestOutcome(503, "unavailable", e.Message); // no Retry-After: only a restart helps
+        }
         catch (StorageFullException e)
         {
             // 507, a 5xx: clients such as Telegraf keep the batch and retry rather than drop it.

@@ -36,6 +36,27 @@ public sealed class ShardCache
         _maxBytes = maxBytes;
     }
 
+    /// <summary>Every series key, field and type held (for re-indexing after a damaged series log; not a hot path).</summary>
+    public List<(byte[] SeriesKey, byte[] Field, FieldType Type)> Keys()
+    {
+        lock (_lock)
+        {
+            var keys = new List<(byte[], byte[], FieldType)>();
+            foreach (var columns in (_snapshot is null ? [_active] : new[] { _active, _snapshot }))
+            {
+                foreach (SeriesColumns series in columns.Values)
+                {
+                    for (int i = 0; i < series.Count; i++)
+                    {
+                        keys.Add((series.Key, series[i].Field, series[i].Column.Type));
+                    }
+                }
+            }
+
+            return keys;
+        }
+    }
+
     /// <summary>Bytes held by the active columns and the snapshot being written.</summary>
     public long SizeBytes
     {

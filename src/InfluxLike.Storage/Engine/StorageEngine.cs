@@ -36,6 +36,12 @@ public sealed record EngineOptions
     /// <summary>Writes are refused while the data folder's disk has fewer free bytes than this (0: never).</summary>
     public long MinFreeDiskBytes { get; init; } = 100L << 20;
 
+    /// <summary>
+    /// Where repairs made while opening are reported (TSM files quarantined, damaged WAL entries skipped, series
+    /// re-indexed from the data): the server logs them as warnings.
+    /// </summary>
+    public Action<string> Warn { get; init; } = static _ => { };
+
     /// <summary>Free bytes on the disk holding a folder (a seam: tests simulate a full disk).</summary>
     public Func<string, long> FreeDiskBytes { get; init; } = path => new DriveInfo(path).AvailableFreeSpace;
 }
@@ -45,6 +51,13 @@ public sealed record EngineOptions
 /// deletes go on, and writes resume once space is freed.
 /// </summary>
 public sealed class StorageFullException(string message) : Exception(message);
+
+/// <summary>
+/// Writes are refused because making a write durable failed (an fsync or write error of the WAL or the series
+/// index): the engine no longer knows what is on disk, so it acknowledges nothing more until a restart, which
+/// recovers from the files. Reads go on.
+/// </summary>
+public sealed class StorageFailedException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>One shard's state, for the storage status view.</summary>
 public sealed record ShardStatus(
@@ -133,6 +146,24 @@ public sealed class StorageEngine : IAsyncDisposable
         return Volatile.Read(ref _freeDiskBytes);
     }
 
+    private string? _failure;
+
+    /// <summary>
+    /// Why writes are refused until a restart (the first durability failure, naming the file), or null while
+    /// the engine is healthy. Health checks report it.
+    /// </summary>
+    public string? Failure => Volatile.Read(ref _failure);
+
+    private StorageFailedException Failed(Exception cause)
+    {
+        Interlocked.CompareExchange(ref _failure, $"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}: {cause.Message}", null);
+        StorageMetrics.WriteErrors.Add(1, new KeyValuePair<string, object?>("kind", "io"));
+        return RefusedAfterFailure(cause);
+    }
+
+    private StorageFailedException RefusedAfterFailure(Exception? cause = null) =>
+        new($"writes are refused until the server is restarted: making a write durable failed at {Failure}; reads still work", cause);
+
     /// <summary>Forgets the last free-space measurement (after freeing space, or in tests).</summary>
     public void RecheckFreeDisk() => Volatile.Write(ref _freeDiskCheckedAt, long.MinValue / 2);
 
@@ -211,6 +242,11 @@ public sealed class StorageEngine : IAsyncDisposable
         BucketInfo bucket, ReadOnlyMemory<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine)
     {
         BucketStore store = GetStore(bucket);
+        if (Failure is not null)
+        {
+            throw RefusedAfterFailure();
+        }
+
         long min = MinFreeDiskBytes;
         if (min > 0 && FreeDiskBytes() is long free && free < min)
         {
@@ -226,7 +262,14 @@ public sealed class StorageEngine : IAsyncDisposable
         var (byShard, errors, lines, createdSeries, consumed) = Parse(store, _options, body.Span, precision, defaultTimeNs, final, firstLine, rejected, cutoff, retention);
         if (createdSeries)
         {
-            store.Index.Flush(); // series keys durable before the points that name them are acknowledged
+            try
+            {
+                store.Index.Flush(); // series keys durable before the points that name them are acknowledged
+            }
+            catch (IOException e) when (e is not CorruptionException)
+            {
+                throw Failed(e);
+            }
         }
 
         StorageMetrics.BytesWritten.Add(consumed);
@@ -254,6 +297,10 @@ public sealed class StorageEngine : IAsyncDisposable
                 {
                     StorageMetrics.WriteErrors.Add(points.Count, new KeyValuePair<string, object?>("kind", "busy"));
                     throw;
+                }
+                catch (IOException e) when (e is not CorruptionException) // a damaged file read for a type check is not a write failure
+                {
+                    throw Failed(e);
                 }
 
                 values += r.Written;
@@ -517,8 +564,10 @@ public sealed class StorageEngine : IAsyncDisposable
         {
             await foreach (var (start, fileName, content) in files.ConfigureAwait(false))
             {
-                if (fileName.Contains('/', StringComparison.Ordinal) || fileName.Contains("..", StringComparison.Ordinal)
-                    || !(fileName.EndsWith(Tsm.TsmFormat.Extension, StringComparison.Ordinal) || fileName.EndsWith(Tsm.TsmFormat.TombstoneExtension, StringComparison.Ordinal)))
+                // Only names the shard itself would have written: a TSM file name or one with the tombstone
+                // suffix. That also keeps every name inside the shard folder (no separators, no "..").
+                string tsmName = fileName.EndsWith(Tsm.TsmFormat.TombstoneExtension, StringComparison.Ordinal) ? fileName[..^Tsm.TsmFormat.TombstoneExtension.Length] : fileName;
+                if (fileName.Contains('/', StringComparison.Ordinal) || !Tsm.TsmFileName.TryParse(tsmName, out _))
                 {
                     throw new ArgumentException($"unexpected file \"{fileName}\" in the backup");
                 }
@@ -535,29 +584,15 @@ public sealed class StorageEngine : IAsyncDisposable
                 FileSystem.ReplaceDurably(target + ".restore", target);
             }
 
-            // The index, from every file's keys (a file that does not open fails the restore).
+            // The index, from every file's keys. A file that does not open fails the restore: opening a shard
+            // quarantines it with a warning, which a restore must not shrug off.
             BucketStore store = GetStore(bucket);
-            foreach (Shard shard in store.Shards.Values)
+            if (store.Shards.Values.SelectMany(s => s.Warnings).FirstOrDefault(w => w.Contains(Tsm.TsmFileName.QuarantineSuffix, StringComparison.Ordinal)) is { } bad)
             {
-                await shard.ForEachFileAsync(path =>
-                {
-                    if (path.EndsWith(Tsm.TsmFormat.Extension, StringComparison.Ordinal))
-                    {
-                        using var reader = Tsm.TsmReader.Open(path);
-                        for (int k = 0; k < reader.KeyCount; k++)
-                        {
-                            var key = reader.GetKey(k);
-                            store.Index.GetOrAddSeries(key.SeriesKey);
-                            string measurement = System.Text.Encoding.UTF8.GetString(SeriesKey.Parse(key.SeriesKey).Measurement);
-                            store.Index.GetOrAddField(measurement, System.Text.Encoding.UTF8.GetString(key.Field), key.Type);
-                        }
-                    }
-
-                    return Task.CompletedTask;
-                }).ConfigureAwait(false);
+                throw new CorruptionException(bad, 0, "a file of the backup does not open");
             }
 
-            store.Index.Flush();
+            store.Reindex();
             return bucket;
         }
         catch
@@ -983,12 +1018,60 @@ public sealed class StorageEngine : IAsyncDisposable
 
                     if (long.TryParse(Path.GetFileName(d), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long start))
                     {
-                        store.Shards[start] = Shard.Open(d, options.Shard);
+                        store.Shards[start] = store.OpenShard(d);
                     }
                 }
             }
 
+            foreach (string repair in index.Repairs)
+            {
+                options.Warn(repair);
+            }
+
+            if (index.SeriesLogBytesCut > 0)
+            {
+                // A cut series log is a torn tail after a crash (its series were never acknowledged, so no data
+                // names them) or damage (then data names series the log lost): find them again in the data.
+                int added = store.Reindex();
+                options.Warn($"{index.SeriesLogPath}: cut {index.SeriesLogBytesCut} bytes at offset {index.SeriesLogCutAt} that failed their checksum; "
+                    + (added == 0 ? "no data names a series from them (a torn tail after a crash)" : $"damage: {added} series found again in the shards' data and re-indexed"));
+            }
+
             return store;
+        }
+
+        private Shard OpenShard(string directory)
+        {
+            Shard shard = Shard.Open(directory, _options.Shard);
+            foreach (string warning in shard.Warnings)
+            {
+                _options.Warn(warning);
+            }
+
+            return shard;
+        }
+
+        /// <summary>Adds to the index every series and field the shards hold; returns how many series were missing.</summary>
+        public int Reindex()
+        {
+            int added = 0;
+            foreach (Shard shard in Shards.Values)
+            {
+                foreach (var (seriesKey, field, type) in shard.Keys())
+                {
+                    if (!Index.TryGetSeriesId(seriesKey, out _))
+                    {
+                        Index.GetOrAddSeries(seriesKey);
+                        added++;
+                    }
+
+                    string measurement = System.Text.Encoding.UTF8.GetString(SeriesKey.Parse(seriesKey).Measurement);
+                    Index.GetOrAddField(measurement, System.Text.Encoding.UTF8.GetString(field), type);
+                }
+            }
+
+            Index.Flush();
+            return added;
         }
 
         public Shard GetShard(long start)
@@ -1000,7 +1083,7 @@ public sealed class StorageEngine : IAsyncDisposable
 
             lock (_lock)
             {
-                return Shards.GetOrAdd(start, s => Shard.Open(Path.Combine(_directory, "shards", s.ToString(CultureInfo.InvariantCulture)), _options.Shard));
+                return Shards.GetOrAdd(start, s => OpenShard(Path.Combine(_directory, "shards", s.ToString(CultureInfo.InvariantCulture))));
             }
         }
 

@@ -77,6 +77,12 @@ public sealed class SeriesFile : IDisposable
     /// <summary>Bytes cut off a torn log tail when the file was opened (0 normally).</summary>
     public long RecoveredTornBytes { get; private set; }
 
+    /// <summary>Where the cut was made, when <see cref="RecoveredTornBytes"/> is not 0.</summary>
+    public long RecoveredAtOffset { get; private set; }
+
+    /// <summary>What was repaired at open (a damaged derived index rebuilt from the log), for the operator.</summary>
+    public List<string> Repairs { get; } = [];
+
     /// <summary>Series found in the mapped index at start-up (the rest were replayed from the log).</summary>
     public ulong IndexedAtOpen { get; private set; }
 
@@ -376,13 +382,23 @@ public sealed class SeriesFile : IDisposable
             {
                 baseIndex = BaseIndex.Open(indexPath, FilePath);
             }
-            catch (CorruptionException)
+            catch (CorruptionException e)
             {
                 baseIndex = null; // rebuilt from the log below; the log is the source of truth
+                Repairs.Add($"{e.Message}; rebuilt from the series log");
             }
 
             if (baseIndex is not null && baseIndex.LogLength > _log.Length)
             {
+                baseIndex.Dispose();
+                baseIndex = null;
+            }
+
+            // The index maps key bytes straight from the log: check every record it covers first, or a flipped
+            // bit would silently rename a series. A CRC pass is a few milliseconds per million series.
+            if (baseIndex is not null && baseIndex.FirstDamagedRecord() is long damaged)
+            {
+                Repairs.Add($"{FilePath}: corrupt at offset {damaged}: a series record fails its checksum; {IndexFileName} is dropped and the log replayed up to there");
                 baseIndex.Dispose();
                 baseIndex = null;
             }
@@ -406,6 +422,7 @@ public sealed class SeriesFile : IDisposable
                 // A crash mid-append leaves a partial last record: cut it off. The series it held were
                 // never acknowledged (the write that named them was not durable either).
                 RecoveredTornBytes = data.Length - start;
+                RecoveredAtOffset = from + start;
                 _log.SetLength(from + start);
                 _log.Flush(flushToDisk: true);
                 break;
@@ -565,6 +582,28 @@ public sealed class SeriesFile : IDisposable
         }
 
         public long GetLocation(ulong id) => BinaryPrimitives.ReadInt64LittleEndian(_index.Span(IndexHeaderLength + ((long)id * 8), 8));
+
+        /// <summary>The offset of the first record of the covered log that fails its checksum, or null.</summary>
+        public long? FirstDamagedRecord()
+        {
+            if (LogLength > int.MaxValue)
+            {
+                return null; // a 2 GiB series log (tens of millions of series) is not mapped as one span: unchecked
+            }
+
+            ReadOnlySpan<byte> covered = _log.Span(HeaderLength, (int)(LogLength - HeaderLength));
+            int pos = 0;
+            while (pos < covered.Length)
+            {
+                int start = pos;
+                if (!TryReadRecord(covered, ref pos, out _, out _, out _))
+                {
+                    return HeaderLength + start;
+                }
+            }
+
+            return null;
+        }
 
         public ReadOnlySpan<byte> GetKey(ulong id)
         {

@@ -99,9 +99,10 @@ public sealed class SeriesIndex : IDisposable
                         index._file = null;
                     }
                 }
-                catch (CorruptionException)
+                catch (CorruptionException e)
                 {
                     index._file = null; // rebuilt from the series log below
+                    series.Repairs.Add($"{e.Message}; rebuilt from the series log");
                 }
             }
 
@@ -166,6 +167,21 @@ public sealed class SeriesIndex : IDisposable
     }
 
     public bool TryGetSeriesId(ReadOnlySpan<byte> seriesKey, out ulong id) => _series.TryGetId(seriesKey, out id);
+
+    /// <summary>
+    /// What opening repaired: damaged derived files rebuilt, and a series log cut at a record that failed its
+    /// checksum (a torn tail after a crash, or damage: then the series after it must be found again in the data).
+    /// </summary>
+    public IReadOnlyList<string> Repairs => _series.Repairs;
+
+    /// <summary>Bytes cut off the series log at open; when not 0 the caller re-adds the series its data names.</summary>
+    public long SeriesLogBytesCut => _series.RecoveredTornBytes;
+
+    /// <summary>Where the series log was cut.</summary>
+    public long SeriesLogCutAt => _series.RecoveredAtOffset;
+
+    /// <summary>The series log's path, for reports.</summary>
+    public string SeriesLogPath => _series.FilePath;
 
     public ReadOnlySpan<byte> GetSeriesKey(ulong id) => _series.GetKey(id);
 

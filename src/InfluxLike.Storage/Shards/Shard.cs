@@ -62,7 +62,7 @@ public sealed record ShardWriteResult(int Written, IReadOnlyList<(PointValue Val
 public sealed class Shard : IAsyncDisposable
 {
     private const string WalDirectory = "wal";
-    private const string QuarantineSuffix = ".bad";
+    private const string QuarantineSuffix = TsmFileName.QuarantineSuffix;
 
     private readonly string _directory;
     private readonly ShardOptions _options;
@@ -251,6 +251,10 @@ public sealed class Shard : IAsyncDisposable
         {
             if (_cache.SizeBytes >= _options.CacheMaxBytes)
             {
+                // A batch may push the cache past the limit while a snapshot runs; once that snapshot is done
+                // nothing but a write would start the next, and every write is refused: start it here, or the
+                // shard refused writes until the idle-snapshot timer (10 minutes by default) fired.
+                ScheduleSnapshotIfDue();
                 throw new ShardBusyException($"the shard's cache is full ({_options.CacheMaxBytes} bytes); retry once it is written to disk");
             }
 
@@ -279,6 +283,12 @@ public sealed class Shard : IAsyncDisposable
 
         await durable.ConfigureAwait(false);
         Volatile.Write(ref _lastWriteTicks, Environment.TickCount64);
+        ScheduleSnapshotIfDue();
+        return new ShardWriteResult(accepted, [.. refused.Select(r => (values[r.Index], r.Reason))]);
+    }
+
+    private void ScheduleSnapshotIfDue()
+    {
         if (_cache.SizeBytes >= _options.SnapshotThresholdBytes && Interlocked.CompareExchange(ref _snapshotScheduled, 1, 0) == 0)
         {
             // In the background: writers keep going into the fresh cache while the snapshot is written.
@@ -294,8 +304,6 @@ public sealed class Shard : IAsyncDisposable
                 }
             });
         }
-
-        return new ShardWriteResult(accepted, [.. refused.Select(r => (values[r.Index], r.Reason))]);
     }
 
     private static List<PointValue> Without(IReadOnlyList<PointValue> values, List<(int Index, string Reason)> refused)
@@ -735,6 +743,30 @@ public sealed class Shard : IAsyncDisposable
         {
             set.Release();
         }
+    }
+
+    /// <summary>Every series key, field and type the shard holds, in its files and its cache (not a hot path).</summary>
+    public List<(byte[] SeriesKey, byte[] Field, FieldType Type)> Keys()
+    {
+        List<(byte[] SeriesKey, byte[] Field, FieldType Type)> keys = _cache.Keys();
+        FileSet set = AcquireFiles();
+        try
+        {
+            foreach (TsmReader file in set.Files)
+            {
+                for (int k = 0; k < file.KeyCount; k++)
+                {
+                    var key = file.GetKey(k);
+                    keys.Add((key.SeriesKey.ToArray(), key.Field.ToArray(), key.Type));
+                }
+            }
+        }
+        finally
+        {
+            set.Release();
+        }
+
+        return keys;
     }
 
     /// <summary>The running compaction, or null.</summary>

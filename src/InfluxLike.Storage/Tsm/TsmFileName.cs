@@ -19,6 +19,9 @@ public readonly record struct TsmFileName(long First, long Last, int Level, int 
     /// <summary>Snapshots of the cache.</summary>
     public const int SnapshotLevel = 1;
 
+    /// <summary>Suffix of a file that failed to open, moved aside for inspection.</summary>
+    public const string QuarantineSuffix = ".bad";
+
     /// <summary>Fully compacted files (a cold shard's single file).</summary>
     public const int FullLevel = 4;
 

@@ -25,6 +25,9 @@ public sealed record WalOptions
     public FsyncPolicy Fsync { get; init; } = FsyncPolicy.EveryWrite;
 
     public TimeSpan FsyncInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Makes a segment's written bytes durable (a seam: tests inject fsync failures).</summary>
+    public Action<FileStream> SyncFile { get; init; } = static f => f.Flush(flushToDisk: true);
 }
 
 /// <summary>
@@ -42,12 +45,17 @@ public sealed record WalOptions
 /// Recovery: <see cref="Replay"/> returns every complete entry in order. An entry cut short or failing its
 /// checksum at the end of the last segment is a torn write from a crash: it was never acknowledged, so it
 /// is cut off (reported in <see cref="TruncatedBytes"/>). The same damage in an older segment is
-/// corruption and raises <see cref="CorruptionException"/> naming file and offset.
+/// corruption: reported (a <see cref="CorruptionException"/> message naming file and offset) through the
+/// warning callback, the segment copied aside as <c>.bad</c>, and replay goes on from the next entry that passes
+/// its checksum, so one damaged entry costs that entry, not the shard.
 /// </para>
 /// </remarks>
 public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
 {
     public const string Extension = ".wal";
+
+    /// <summary>Suffix of the copy of a segment found damaged, kept for inspection.</summary>
+    public const string QuarantineSuffix = ".bad";
     private const int EntryHeaderLength = 12;
 
     private readonly string _directory;
@@ -114,7 +122,20 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
                 {
                     if (s < ids.Length - 1)
                     {
-                        throw new CorruptionException(path, start, problem!);
+                        // Damage inside the log, not a torn tail: the entry was acknowledged and is lost. The
+                        // rest still serves: skip to the next entry that passes its checksum, keep a copy of
+                        // the segment for inspection, and report file and offset.
+                        int resume = Resync(data, start + 1);
+                        File.Copy(path, path + QuarantineSuffix, overwrite: true);
+                        var damage = new CorruptionException(path, start, problem!);
+                        warn?.Invoke($"{damage.Message}; skipped {(resume < 0 ? data.Length : resume) - start} bytes to {(resume < 0 ? "the end of the segment" : $"the next good entry at offset {resume}")}; a copy is kept as {Path.GetFileName(path)}{QuarantineSuffix}");
+                        if (resume < 0)
+                        {
+                            break;
+                        }
+
+                        pos = resume;
+                        continue;
                     }
 
                     warn?.Invoke($"{path}: cut off a torn tail of {data.Length - start} bytes at offset {start} ({problem}); it was never acknowledged");
@@ -240,6 +261,21 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
         return new PreparedEntry(entry, EntryHeaderLength + bodyLength);
     }
 
+    // The first offset at or after from where a whole entry passes its checksum, or -1.
+    private static int Resync(byte[] data, int from)
+    {
+        for (int p = from; p <= data.Length - EntryHeaderLength; p++)
+        {
+            int probe = p;
+            if (TryReadEntry(data, ref probe, out _, out _))
+            {
+                return p;
+            }
+        }
+
+        return -1;
+    }
+
     private static bool TryReadEntry(byte[] data, ref int pos, out byte[]? payload, out string? problem)
     {
         payload = null;
@@ -254,6 +290,12 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
         if (length < 0 || raw < 0 || length > data.Length - pos - EntryHeaderLength)
         {
             problem = "entry runs past the end of the segment";
+            return false;
+        }
+
+        if (raw > (length * 255L) + 16)
+        {
+            problem = "entry claims more uncompressed bytes than LZ4 can produce from it"; // never allocate that
             return false;
         }
 
@@ -369,7 +411,10 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
         }
         catch (Exception e)
         {
-            // The disk failed: stop acknowledging rather than pretend (writes are refused until restart).
+            // The disk failed: stop acknowledging rather than pretend (writes are refused until restart). After a
+            // failed fsync the kernel may have dropped the dirty pages and a retry could "succeed" without them
+            // (PostgreSQL's fsyncgate), and a failed write may have left half an entry that later entries must
+            // not follow.
             lock (_queueLock)
             {
                 _failure = e;
@@ -377,7 +422,7 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
 
             foreach (Pending p in batch)
             {
-                p.Done.TrySetException(new IOException("write-ahead log write failed: " + e.Message, e));
+                p.Done.TrySetException(new IOException($"write-ahead log {_segment.Name} failed: {e.Message}", e));
             }
         }
     }
@@ -395,7 +440,7 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
     private void Sync()
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        _segment.Flush(flushToDisk: true);
+        _options.SyncFile(_segment);
         StorageMetrics.RecordSince(StorageMetrics.WalFsyncSeconds, start);
         _lastSync = Environment.TickCount64;
         _dirty = false;
