@@ -83,6 +83,18 @@ public sealed class AuthMatrixTests : IAsyncLifetime
         { "GET", "/api/v2/tasks/{task}/runs/0000000000000000/logs", null, 401, 404, 404, 404 },
         { "POST", "/api/v2/rollups", """{"orgID":"{org}","bucket":"metrics","measurement":"m","levels":[]}""", 401, 403, 403, 400 },
 
+        // Replication: remotes and streams ({remote} is a remote of acme; no stream exists).
+        { "GET", "/api/v2/remotes", null, 401, 200, 200, 200 },
+        { "POST", "/api/v2/remotes", """{"orgID":"{org}","name":"r2","remoteURL":"http://127.0.0.1:9","remoteAPIToken":"t","remoteOrgID":"o"}""", 401, 403, 403, 201 },
+        { "GET", "/api/v2/remotes/{remote}", null, 401, 200, 404, 200 },
+        { "PATCH", "/api/v2/remotes/{remote}", """{"description":"changed"}""", 401, 403, 404, 200 },
+        { "DELETE", "/api/v2/remotes/0000000000000000", null, 401, 404, 404, 404 },
+        { "GET", "/api/v2/replications", null, 401, 200, 200, 200 },
+        { "POST", "/api/v2/replications", """{"orgID":"{org}","name":"s","remoteID":"0000000000000000","localBucketID":"{bucket}","remoteBucketName":"b"}""", 401, 403, 403, 400 },
+        { "GET", "/api/v2/replications/0000000000000000", null, 401, 404, 404, 404 },
+        { "PATCH", "/api/v2/replications/0000000000000000", "{}", 401, 404, 404, 404 },
+        { "DELETE", "/api/v2/replications/0000000000000000", null, 401, 404, 404, 404 },
+
         // Storage administration: the status lists only the buckets the token may read.
         { "GET", "/api/v2/storage", null, 401, 200, 200, 200 },
         { "POST", "/api/v2/storage/compact?bucket=metrics", null, 401, 403, 403, 200 },
@@ -104,6 +116,11 @@ public sealed class AuthMatrixTests : IAsyncLifetime
             ["flux"] = "option task = {name: \"t\", every: 1h}\nfrom(bucket: \"metrics\") |> range(start: -1h)",
         }), HttpStatusCode.Created);
         _ids["task"] = (string)task["id"]!;
+        JsonNode remote = await LiveServer.JsonAsync(await _server.Client.PostAsJsonAsync("/api/v2/remotes", new JsonObject
+        {
+            ["orgID"] = org, ["name"] = "central", ["remoteURL"] = "http://127.0.0.1:9", ["remoteAPIToken"] = "t", ["remoteOrgID"] = "o",
+        }), HttpStatusCode.Created);
+        _ids["remote"] = (string)remote["id"]!;
 
         var readAll = new JsonArray();
         foreach (string type in Permission.ResourceTypes)
