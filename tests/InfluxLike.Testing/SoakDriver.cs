@@ -237,8 +237,22 @@ public static class SoakDriver
     /// <summary>The server's count of cpu lines (field usage_user) in the bucket.</summary>
     public static async Task<long> CountAsync(HttpClient http, SoakOptions o)
     {
-        using var content = new StringContent(string.Format(CultureInfo.InvariantCulture, CountScript, o.Bucket), Encoding.UTF8, "application/vnd.flux");
-        using HttpResponseMessage r = await http.PostAsync($"/api/v2/query?org={o.Org}", content).ConfigureAwait(false);
+        HttpResponseMessage r;
+        for (int attempt = 0; ; attempt++)
+        {
+            // Dashboard queries abandoned at the end may still hold every query slot for a moment.
+            using var content = new StringContent(string.Format(CultureInfo.InvariantCulture, CountScript, o.Bucket), Encoding.UTF8, "application/vnd.flux");
+            r = await http.PostAsync($"/api/v2/query?org={o.Org}", content).ConfigureAwait(false);
+            if (r.StatusCode != HttpStatusCode.TooManyRequests || attempt == 60)
+            {
+                break;
+            }
+
+            r.Dispose();
+            await Task.Delay(500).ConfigureAwait(false);
+        }
+
+        using HttpResponseMessage response = r;
         string csv = await r.Content.ReadAsStringAsync().ConfigureAwait(false);
         if (r.StatusCode != HttpStatusCode.OK)
         {
