@@ -184,4 +184,44 @@ public sealed class QueryEndpointTests : IAsyncLifetime
         Assert.Equal(4, tables.Count);
         Assert.Equal(10_000, tables.Sum(t => t.Table.Rows));
     }
+
+    private static double Counted(string metrics, string outcome)
+    {
+        string prefix = $"influxlike_query_requests_total{{result=\"{outcome}\"}} ";
+        string? line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_mid_query_is_counted_as_canceled_not_as_a_server_error()
+    {
+        var lines = new StringBuilder();
+        for (int i = 0; i < 100_000; i++)
+        {
+            lines.Append(System.Globalization.CultureInfo.InvariantCulture, $"big,host=h{i % 100} v={i} {1_700_000_000_000_000_000L + (i * 1_000_000_000L)}\n");
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Client.PostAsync("/api/v2/write?org=acme&bucket=metrics", new StringContent(lines.ToString()))).StatusCode);
+        string before = await _server.Anonymous.GetStringAsync("/metrics");
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/query?org=acme")
+        {
+            Content = new StringContent("from(bucket: \"metrics\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"big\")", Encoding.UTF8, "application/vnd.flux"),
+        })
+        {
+            using var response = await _server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var stream = await response.Content.ReadAsStreamAsync();
+            byte[] some = new byte[4096];
+            await stream.ReadAtLeastAsync(some, some.Length);
+        } // the client hangs up with most of the answer unread
+
+        double canceled = Counted(before, "canceled");
+        for (int i = 0; i < 100 && Counted(await _server.Anonymous.GetStringAsync("/metrics"), "canceled") <= canceled; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(Counted(await _server.Anonymous.GetStringAsync("/metrics"), "canceled") > canceled, "the abandoned query was not counted as canceled");
+        Assert.Equal(HttpStatusCode.OK, (await _server.Client.PostAsync("/api/v2/query?org=acme", new StringContent("from(bucket: \"metrics\") |> range(start: 0) |> count()", Encoding.UTF8, "application/vnd.flux"))).StatusCode);
+    }
 }

@@ -166,6 +166,11 @@ internal static class DataEndpoints
                 tooLarge ? $"the query request is larger than the limit of {options.MaxQueryLength} characters" : "the body is not valid gzip").ConfigureAwait(false);
             return;
         }
+        catch (Exception gone) when (ctx.RequestAborted.IsCancellationRequested && gone is OperationCanceledException or IOException)
+        {
+            EngineMetrics.QueryRequests.WithLabels("canceled").Inc(); // the client left while sending the query
+            return;
+        }
 
         string contentType = request.ContentType ?? "application/json";
         string script;
@@ -252,6 +257,12 @@ internal static class DataEndpoints
             }
 
             outcome = await StreamCsvAsync(ctx, prepared, dialect, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception gone) when (ctx.RequestAborted.IsCancellationRequested && gone is OperationCanceledException or IOException)
+        {
+            // The client went away mid-query (a closed dashboard, a cancelled request): nothing to answer and
+            // nothing wrong with the server, so no 500 and no error log, only the outcome counted.
+            outcome = "canceled";
         }
         finally
         {

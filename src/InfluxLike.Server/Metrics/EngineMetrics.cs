@@ -13,7 +13,7 @@ namespace InfluxLike.Server.Metrics;
 internal static class EngineMetrics
 {
     public static readonly Counter QueryRequests = Prometheus.Metrics.CreateCounter(
-        "influxlike_query_requests_total", "Queries by outcome: ok, error (bad script or failure), timeout, rejected (too many at once).",
+        "influxlike_query_requests_total", "Queries by outcome: ok, error (bad script or failure), timeout, rejected (too many at once), canceled (the client went away).",
         new CounterConfiguration { LabelNames = ["result"] });
 
     public static readonly Histogram QueryDuration = Prometheus.Metrics.CreateHistogram(
