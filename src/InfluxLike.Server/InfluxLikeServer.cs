@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Prometheus;
 using InfluxLike.Server.Configuration;
+using InfluxLike.Server.Dashboards;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
@@ -80,6 +81,7 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(TaskStore.Open(dataDir));
         builder.Services.AddSingleton<TaskRunner>();
+        builder.Services.AddSingleton(DashboardStore.Open(dataDir));
         builder.Services.AddHostedService<TaskService>();
         OnboardFromOptions(options, engine, auth, logger);
 
@@ -111,6 +113,9 @@ public static class InfluxLikeServer
         StorageEndpoints.Map(app);
         TaskEndpoints.Map(app);
         BackupEndpoints.Map(app);
+        DashboardEndpoints.Map(app);
+        ScriptEndpoints.Map(app);
+        UiEndpoints.Map(app);
         V1Endpoints.Map(app);
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/metrics") && live.Current.MetricsNeedAuth && live.Current.AuthEnabled, branch => branch.Use(async (ctx, next) =>
         {

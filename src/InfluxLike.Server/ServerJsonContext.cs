@@ -34,6 +34,11 @@ namespace InfluxLike.Server;
 [JsonSerializable(typeof(RollupRequest))]
 [JsonSerializable(typeof(RollupResponse))]
 [JsonSerializable(typeof(CompactResponseDto))]
+[JsonSerializable(typeof(DashboardsDto))]
+[JsonSerializable(typeof(InfluxLike.Server.Dashboards.Dashboard))]
+[JsonSerializable(typeof(InfluxLike.Server.Dashboards.DashboardRequest))]
+[JsonSerializable(typeof(FormatRequest))]
+[JsonSerializable(typeof(FormatResponse))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {

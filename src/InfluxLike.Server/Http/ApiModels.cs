@@ -243,3 +243,10 @@ internal sealed record RollupRequest(
 internal sealed record RollupResponse(
     [property: JsonPropertyName("buckets")] BucketDto[] Buckets,
     [property: JsonPropertyName("tasks")] TaskDto[] Tasks);
+
+internal sealed record DashboardsDto([property: JsonPropertyName("dashboards")] InfluxLike.Server.Dashboards.Dashboard[] Dashboards);
+
+/// <summary><c>POST /api/v2/query/format</c>: the script in, its canonical form out.</summary>
+internal sealed record FormatRequest([property: JsonPropertyName("query")] string? Query);
+
+internal sealed record FormatResponse([property: JsonPropertyName("query")] string Query);
