@@ -39,6 +39,7 @@ namespace InfluxLike.Server;
 [JsonSerializable(typeof(InfluxLike.Server.Dashboards.DashboardRequest))]
 [JsonSerializable(typeof(FormatRequest))]
 [JsonSerializable(typeof(FormatResponse))]
+[JsonSerializable(typeof(SuggestionsDto))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {

@@ -250,3 +250,15 @@ internal sealed record DashboardsDto([property: JsonPropertyName("dashboards")] 
 internal sealed record FormatRequest([property: JsonPropertyName("query")] string? Query);
 
 internal sealed record FormatResponse([property: JsonPropertyName("query")] string Query);
+
+internal sealed record SuggestionsDto([property: JsonPropertyName("funcs")] SuggestionDto[] Funcs);
+
+internal sealed record SuggestionDto(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("package")] string Package,
+    [property: JsonPropertyName("params")] SuggestionParameterDto[] Params);
+
+internal sealed record SuggestionParameterDto(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("required")] bool Required);
