@@ -145,7 +145,10 @@ export function explorerPage(): Page {
   editor = createEditor(editorHost, localStorage.getItem(ScriptKey) ?? "", schemaSource(), () => void run());
   void (async () => {
     fill(bucket, state.buckets.map((b) => b.name), true);
-    if (!editor.text() && state.buckets.length) { bucket.value = state.buckets[0].name; await loadMeasurements(); build(); }
+    // a script kept from last time: show its bucket in the builder, without rewriting the script
+    const kept = /from\s*\(\s*bucket\s*:\s*"([^"]*)"/.exec(editor.text())?.[1];
+    if (kept && state.buckets.some((b) => b.name === kept)) { bucket.value = kept; await loadMeasurements(); }
+    else if (!editor.text() && state.buckets.length) { bucket.value = state.buckets[0].name; await loadMeasurements(); build(); }
     if (editor.text().trim()) await run();
   })();
 
