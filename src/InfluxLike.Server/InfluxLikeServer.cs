@@ -15,6 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Prometheus;
 using InfluxLike.Server.Configuration;
+using InfluxLike.Server.Dashboards;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
@@ -92,6 +93,7 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(TaskStore.Open(dataDir));
         builder.Services.AddSingleton<TaskRunner>();
+        builder.Services.AddSingleton(DashboardStore.Open(dataDir));
         builder.Services.AddHostedService<TaskService>();
         var replications = new ReplicationService(ReplicationStore.Open(dataDir), dataDir, logger, TimeProvider.System);
         builder.Services.AddSingleton(replications);
@@ -127,6 +129,9 @@ public static class InfluxLikeServer
         TaskEndpoints.Map(app);
         BackupEndpoints.Map(app);
         ReplicationEndpoints.Map(app);
+        DashboardEndpoints.Map(app);
+        ScriptEndpoints.Map(app);
+        UiEndpoints.Map(app);
         V1Endpoints.Map(app);
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/metrics") && live.Current.MetricsNeedAuth && live.Current.AuthEnabled, branch => branch.Use(async (ctx, next) =>
         {

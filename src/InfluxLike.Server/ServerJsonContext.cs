@@ -40,6 +40,12 @@ namespace InfluxLike.Server;
 [JsonSerializable(typeof(ReplicationDto))]
 [JsonSerializable(typeof(ReplicationsDto))]
 [JsonSerializable(typeof(ReplicationRequest))]
+[JsonSerializable(typeof(DashboardsDto))]
+[JsonSerializable(typeof(InfluxLike.Server.Dashboards.Dashboard))]
+[JsonSerializable(typeof(InfluxLike.Server.Dashboards.DashboardRequest))]
+[JsonSerializable(typeof(FormatRequest))]
+[JsonSerializable(typeof(FormatResponse))]
+[JsonSerializable(typeof(SuggestionsDto))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {

@@ -301,3 +301,21 @@ internal sealed record ReplicationRequest(
     [property: JsonPropertyName("maxQueueSizeBytes")] long? MaxQueueSizeBytes,
     [property: JsonPropertyName("maxAgeSeconds")] long? MaxAgeSeconds,
     [property: JsonPropertyName("dropNonRetryableData")] bool? DropNonRetryableData);
+internal sealed record DashboardsDto([property: JsonPropertyName("dashboards")] InfluxLike.Server.Dashboards.Dashboard[] Dashboards);
+
+/// <summary><c>POST /api/v2/query/format</c>: the script in, its canonical form out.</summary>
+internal sealed record FormatRequest([property: JsonPropertyName("query")] string? Query);
+
+internal sealed record FormatResponse([property: JsonPropertyName("query")] string Query);
+
+internal sealed record SuggestionsDto([property: JsonPropertyName("funcs")] SuggestionDto[] Funcs);
+
+internal sealed record SuggestionDto(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("package")] string Package,
+    [property: JsonPropertyName("params")] SuggestionParameterDto[] Params);
+
+internal sealed record SuggestionParameterDto(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("required")] bool Required);
