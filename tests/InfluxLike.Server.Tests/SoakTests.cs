@@ -12,10 +12,10 @@ namespace InfluxLike.Server.Tests;
 /// </summary>
 public sealed class SoakTests(ITestOutputHelper output)
 {
-    private static (long Rss, long Heap) Memory()
+    private static SoakMemory Memory()
     {
         using var self = Process.GetCurrentProcess();
-        return (self.WorkingSet64, GC.GetTotalMemory(forceFullCollection: false));
+        return new SoakMemory(self.WorkingSet64, GC.GetTotalMemory(forceFullCollection: false), GC.GetGCMemoryInfo().TotalCommittedBytes);
     }
 
     private static async Task<SoakResult> RunAsync(LiveServer server, SoakOptions options)

@@ -36,15 +36,27 @@ public sealed record SoakOptions
 
     public TimeSpan SampleEvery { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The server's resident and managed-heap bytes, sampled every <see cref="SampleEvery"/>.</summary>
-    public Func<(long Rss, long Heap)> Memory { get; init; } = () => (0, 0);
+    /// <summary>The server's memory, sampled every <see cref="SampleEvery"/>.</summary>
+    public Func<SoakMemory> Memory { get; init; } = () => default;
+
+    /// <summary>
+    /// The time range of the dashboard panels, ending at the newest written timestamp (as "past 6h" ends at now):
+    /// a panel's cost stays the same however long the run, as a real dashboard's does.
+    /// </summary>
+    public TimeSpan DashboardRange { get; init; } = TimeSpan.FromHours(6);
 
     /// <summary>First timestamp, in seconds; writer w's batch b, line i is at Start + b·LinesPerBatch/10 + i/10 (hosts differ by writer).</summary>
     public long StartSeconds { get; init; } = 1_700_000_000;
 }
 
+/// <summary>
+/// The server's memory at one moment: resident (anonymous where the platform tells it apart from mapped files), the
+/// managed heap's bytes in use, and the bytes the GC holds committed (in use, free in its regions, or not yet returned).
+/// </summary>
+public readonly record struct SoakMemory(long Rss, long Heap, long Committed);
+
 /// <summary>One sample of a soak run.</summary>
-public sealed record SoakSample(double Seconds, long LinesAcknowledged, long Rss, long Heap);
+public sealed record SoakSample(double Seconds, long LinesAcknowledged, long Rss, long Heap, long Committed);
 
 /// <summary>The outcome of a soak run. <see cref="LinesCounted"/> is the server's count of field usage_user at the end.</summary>
 public sealed record SoakResult(
@@ -78,7 +90,7 @@ public sealed record SoakResult(
         $"{Elapsed.TotalSeconds:0} s: {LinesAcknowledged} lines in {BatchesAcknowledged} batches acknowledged ({LinesPerSecond:0} lines/s), {LinesCounted} counted; "
         + $"write p50 {Percentile(WriteLatenciesMs, 50):0.0} ms p99 {Percentile(WriteLatenciesMs, 99):0.0} ms; {Queries} queries p50 {Percentile(QueryLatenciesMs, 50):0.0} ms p99 {Percentile(QueryLatenciesMs, 99):0.0} ms; "
         + $"back-pressure {WriteBackPressure} writes, {QueryRejections} queries (without Retry-After: {BackPressureWithoutRetryAfter}); errors {Errors.Count}; "
-        + $"RSS {Samples.FirstOrDefault()?.Rss / (1 << 20)}→{Samples.LastOrDefault()?.Rss / (1 << 20)} MiB (max {Samples.Select(s => s.Rss).DefaultIfEmpty().Max() / (1 << 20)}), heap max {Samples.Select(s => s.Heap).DefaultIfEmpty().Max() / (1 << 20)} MiB");
+        + $"RSS {Samples.FirstOrDefault()?.Rss / (1 << 20)}→{Samples.LastOrDefault()?.Rss / (1 << 20)} MiB (max {Samples.Select(s => s.Rss).DefaultIfEmpty().Max() / (1 << 20)}), heap max {Samples.Select(s => s.Heap).DefaultIfEmpty().Max() / (1 << 20)} MiB, GC committed max {Samples.Select(s => s.Committed).DefaultIfEmpty().Max() / (1 << 20)} MiB");
 }
 
 /// <summary>
@@ -99,7 +111,7 @@ public static class SoakDriver
         var writeLatencies = new List<double>();
         var queryLatencies = new List<double>();
         var samples = new List<SoakSample>();
-        long batches = 0, lines = 0, queries = 0, backPressure = 0, rejections = 0, noRetryAfter = 0;
+        long batches = 0, lines = 0, queries = 0, backPressure = 0, rejections = 0, noRetryAfter = 0, newestBatch = 0;
         var watch = Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         stop.CancelAfter(o.Duration);
@@ -137,6 +149,13 @@ public static class SoakDriver
 
                         Interlocked.Increment(ref batches);
                         Interlocked.Add(ref lines, o.LinesPerBatch);
+                        for (long seen = Interlocked.Read(ref newestBatch); b > seen; seen = Interlocked.Read(ref newestBatch))
+                        {
+                            if (Interlocked.CompareExchange(ref newestBatch, b, seen) == seen)
+                            {
+                                break;
+                            }
+                        }
                         break;
                     }
 
@@ -167,11 +186,13 @@ public static class SoakDriver
             for (long i = 0; !stop.IsCancellationRequested; i++)
             {
                 string host = $"w{(q + i) % o.Writers}h{i % 10}";
+                long newest = o.StartSeconds + ((Interlocked.Read(ref newestBatch) + 1) * (o.LinesPerBatch / 10));
+                string range = $"range(start: {Rfc3339(newest - (long)o.DashboardRange.TotalSeconds)}, stop: {Rfc3339(newest + 1)})";
                 string script = (i % 3) switch
                 {
-                    0 => $"from(bucket: \"{o.Bucket}\") |> range(start: 2023-11-01T00:00:00Z, stop: 2024-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == \"cpu\" and r._field == \"usage_user\" and r.host == \"{host}\") |> aggregateWindow(every: 5m, fn: mean)",
-                    1 => $"from(bucket: \"{o.Bucket}\") |> range(start: 2023-11-01T00:00:00Z, stop: 2024-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == \"cpu\" and r._field == \"usage_system\") |> last()",
-                    _ => $"from(bucket: \"{o.Bucket}\") |> range(start: 2023-11-01T00:00:00Z, stop: 2024-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == \"cpu\" and r.host =~ /^w{q % o.Writers}h[0-4]$/ and r._field == \"usage_idle\") |> aggregateWindow(every: 1h, fn: max)",
+                    0 => $"from(bucket: \"{o.Bucket}\") |> {range} |> filter(fn: (r) => r._measurement == \"cpu\" and r._field == \"usage_user\" and r.host == \"{host}\") |> aggregateWindow(every: 1m, fn: mean)",
+                    1 => $"from(bucket: \"{o.Bucket}\") |> {range} |> filter(fn: (r) => r._measurement == \"cpu\" and r._field == \"usage_system\") |> last()",
+                    _ => $"from(bucket: \"{o.Bucket}\") |> {range} |> filter(fn: (r) => r._measurement == \"cpu\" and r.host =~ /^w{q % o.Writers}h[0-4]$/ and r._field == \"usage_idle\") |> aggregateWindow(every: 10m, fn: max)",
                 };
                 long start = Stopwatch.GetTimestamp();
                 try
@@ -214,10 +235,10 @@ public static class SoakDriver
         {
             while (!stop.IsCancellationRequested)
             {
-                var (rss, heap) = o.Memory();
+                SoakMemory m = o.Memory();
                 lock (samples)
                 {
-                    samples.Add(new SoakSample(watch.Elapsed.TotalSeconds, Interlocked.Read(ref lines), rss, heap));
+                    samples.Add(new SoakSample(watch.Elapsed.TotalSeconds, Interlocked.Read(ref lines), m.Rss, m.Heap, m.Committed));
                 }
 
                 await Pause(o.SampleEvery, stop.Token).ConfigureAwait(false);
@@ -278,6 +299,9 @@ public static class SoakDriver
 
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
+
+    private static string Rfc3339(long unixSeconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(unixSeconds).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static byte[] Gzip(byte[] data)
     {
