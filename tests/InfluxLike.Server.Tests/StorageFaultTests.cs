@@ -7,15 +7,17 @@ using System.Text;
 using System.Text.Json.Nodes;
 using InfluxLike.Query.Csv;
 using InfluxLike.Storage.Engine;
+using InfluxLike.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace InfluxLike.Server.Tests;
 
 /// <summary>
-/// Disk faults under a running server: a WAL fsync that fails (injected through <c>WalOptions.SyncFile</c>), and a
-/// real full disk (a size-limited tmpfs). Acknowledged points are counted exactly across the fault and a restart.
+/// Disk faults under a running server: a WAL fsync that fails or is slow (injected through <c>WalOptions.SyncFile</c>),
+/// and a real full disk (a size-limited tmpfs). Acknowledged points are counted exactly across the fault and a restart.
 /// </summary>
-public sealed class StorageFaultTests
+public sealed class StorageFaultTests(ITestOutputHelper output)
 {
     private const long FirstSecond = 1_700_000_000;
 
@@ -201,6 +203,82 @@ public sealed class StorageFaultTests
             Assert.Equal(HttpStatusCode.NoContent, (await DeleteAsync(server.Client, 500, 1499)).Status);
             Assert.Equal(HttpStatusCode.NoContent, (await WriteAsync(server.Client, 3)).Status);
             Assert.Equal(990 + 1000, await CountAsync(server.Client));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A slow disk is not a failed one: every WAL fsync takes 200 ms to 1 s (seeded), against eight writers without
+    /// pause and a 512 KiB cache, for 8 s. Writes are slower but acknowledged; the cache's limit answers with
+    /// 503 + Retry-After rather than growing (points wait in the cache while their fsync runs, and a snapshot's WAL
+    /// roll waits for one too); health stays "pass"; queries answer; nothing acknowledged is lost, across a restart.
+    /// </summary>
+    [Fact]
+    public async Task A_slow_disk_slows_writes_and_brings_back_pressure_but_fails_nothing_and_loses_nothing()
+    {
+        const long CacheLimit = 512L << 10;
+        var random = new Random(14);
+        var server = WithWalSync(
+            f =>
+            {
+                int ms;
+                lock (random)
+                {
+                    ms = random.Next(200, 1001);
+                }
+
+                Thread.Sleep(ms); // an fsync blocks its thread for as long as the disk takes
+                f.Flush(flushToDisk: true);
+            },
+            o => o with { CacheMaxMemorySize = CacheLimit, CacheSnapshotMemorySize = 128L << 10 });
+        var watch = Stopwatch.StartNew();
+        await server.InitializeAsync();
+        try
+        {
+            var engine = server.App.Services.GetRequiredService<StorageEngine>();
+            long maxCache = 0;
+            var health = new List<string>();
+            using var stop = new CancellationTokenSource();
+            Task watcher = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    maxCache = Math.Max(maxCache, engine.Statistics().Sum(b => b.CacheBytes));
+                    using var h = await server.Client.GetAsync("/health");
+                    health.Add($"{(int)h.StatusCode} {(string)JsonNode.Parse(await h.Content.ReadAsStringAsync())!["status"]!}");
+                    await Task.Delay(100);
+                }
+            });
+            SoakResult r = await SoakDriver.RunAsync(new SoakOptions
+            {
+                Server = server.BaseAddress, Token = LiveServer.Token, Duration = TimeSpan.FromSeconds(8),
+                Writers = 8, WriterPause = TimeSpan.Zero, QueryLoops = 2, QueryPause = TimeSpan.FromMilliseconds(100),
+            });
+            await stop.CancelAsync();
+            await watcher;
+            output.WriteLine(r.Summary());
+            output.WriteLine($"cache max {maxCache} bytes (limit {CacheLimit}); health {string.Join(", ", health.CountBy(h => h).Select(c => $"{c.Key} x{c.Value}"))}");
+
+            Assert.True(r.Errors.Count == 0, string.Join('\n', r.Errors));
+            Assert.True(r.BatchesAcknowledged >= 8, r.Summary());
+            Assert.True(r.WriteLatenciesMs.Min() >= 200, r.Summary()); // slower: every acknowledgement waited for a slow fsync
+            Assert.True(r.WriteBackPressure > 0, "the writers never met back-pressure: " + r.Summary());
+            Assert.Equal(0, r.BackPressureWithoutRetryAfter);
+            // Bounded: at the limit, plus what the writers in flight added while it was below (one batch each,
+            // about 100 KiB in the cache).
+            Assert.True(maxCache <= CacheLimit + (8 * (160L << 10)), $"cache grew to {maxCache} bytes");
+            Assert.NotEmpty(health);
+            Assert.All(health, h => Assert.Equal("200 pass", h)); // slow is not failed
+            Assert.True(r.Queries >= 10, r.Summary());
+            Assert.Equal(r.LinesAcknowledged, r.LinesCounted);
+
+            await server.StopAsync();
+            await server.StartAsync();
+            Assert.Equal(r.LinesAcknowledged, await SoakDriver.CountAsync(server.Client, new SoakOptions { Server = server.BaseAddress, Token = LiveServer.Token }));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
         }
         finally
         {

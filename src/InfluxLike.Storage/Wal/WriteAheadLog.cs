@@ -344,7 +344,7 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
                 bool signalled = await _signal.WaitAsync(_options.Fsync == FsyncPolicy.Interval ? _options.FsyncInterval : Timeout.InfiniteTimeSpan, _stop.Token).ConfigureAwait(false);
                 if (!signalled && _dirty)
                 {
-                    Sync();
+                    await BlockingIo.RunAsync(static log => ((WriteAheadLog)log).Sync(), this).ConfigureAwait(false);
                     continue;
                 }
             }
@@ -354,7 +354,8 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
                 return;
             }
 
-            FlushQueued();
+            // Writes and fsyncs block for as long as the disk takes: not on a pool thread (see BlockingIo).
+            await BlockingIo.RunAsync(static log => ((WriteAheadLog)log).FlushQueued(), this).ConfigureAwait(false);
         }
     }
 
