@@ -382,13 +382,15 @@ public class DeleteCleanupTests
 
 public class DiskSpaceTests
 {
+    private static BucketInfo NewBucket(StorageEngine engine) => engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+
     [Fact]
     public async Task Writes_are_refused_before_the_disk_is_full_while_reads_and_deletes_go_on()
     {
         using var dir = new TempDir();
         long free = 1L << 30;
         await using var engine = StorageEngine.Open(dir.Path, new EngineOptions { MinFreeDiskBytes = 1L << 20, FreeDiskBytes = _ => free });
-        BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+        BucketInfo bucket = NewBucket(engine);
         await engine.WriteLineProtocolAsync(bucket, "cpu,host=a v=1 1\ncpu,host=a v=2 2\n"u8.ToArray(), Precision.Seconds, 0);
 
         free = 1000;
@@ -404,6 +406,29 @@ public class DiskSpaceTests
         engine.RecheckFreeDisk();
         await engine.WriteLineProtocolAsync(bucket, "cpu,host=a v=3 3\n"u8.ToArray(), Precision.Seconds, 0);
         Assert.Equal(2, engine.Read(bucket, "cpu,host=a"u8, "v"u8, long.MinValue, long.MaxValue).Times.Length);
+    }
+
+    [Fact]
+    public async Task A_writer_faster_than_the_room_per_second_meets_the_reserve_not_a_full_disk()
+    {
+        // Bug 11: free space was measured at most once a second, so the full-disk test's writer filled 12 MiB
+        // of room between two measurements and the WAL failed with ENOSPC (engine stopped until a restart).
+        byte[] body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 1000).Select(i => $"cpu,host=a v={i} {i + 1}\n")));
+        long free = 2L << 20;
+        using var dir = new TempDir();
+        await using var engine = StorageEngine.Open(dir.Path, new EngineOptions { MinFreeDiskBytes = 1L << 20, FreeDiskBytes = _ => free });
+        BucketInfo bucket = NewBucket(engine);
+        int written = 0;
+        await Assert.ThrowsAsync<StorageFullException>(async () =>
+        {
+            while (written < 1000)
+            {
+                await engine.WriteLineProtocolAsync(bucket, body, Precision.Seconds, 0);
+                written++;
+                free -= body.Length; // what the disk lost to it, seen within the same second
+            }
+        });
+        Assert.True(free >= (1L << 20) - body.Length, $"{written} bodies of {body.Length} bytes written; {free} bytes left");
     }
 
     [Fact]

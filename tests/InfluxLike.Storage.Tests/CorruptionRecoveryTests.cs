@@ -17,17 +17,17 @@ public sealed class CorruptionRecoveryTests
 {
     private const long Week = 7L * 24 * 3_600_000_000_000L;
 
-    private static EngineOptions Options(List<string> warnings) => new()
+    private static EngineOptions Options(List<string> warnings, long segmentSizeBytes = 256) => new()
     {
         Warn = warnings.Add,
         MinFreeDiskBytes = 0,
-        Shard = new ShardOptions { Wal = new WalOptions { SegmentSizeBytes = 256 } },
+        Shard = new ShardOptions { Wal = new WalOptions { SegmentSizeBytes = segmentSizeBytes } },
     };
 
     // Series host=h0 … h{n-1}, one line (one WAL entry) each, in the shard of time offset.
-    private static async Task<BucketInfo> WriteAsync(string dir, int n, bool snapshot, long offset = 0)
+    private static async Task<BucketInfo> WriteAsync(string dir, int n, bool snapshot, long offset = 0, long segmentSizeBytes = 256)
     {
-        await using var engine = StorageEngine.Open(dir, Options([]));
+        await using var engine = StorageEngine.Open(dir, Options([], segmentSizeBytes));
         OrgInfo org = engine.Catalog.GetOrCreateOrg("o");
         BucketInfo bucket = engine.Catalog.FindBucket(org.Id, "b") ?? engine.Catalog.CreateBucket(org.Id, "b", TimeSpan.Zero);
         for (int i = 0; i < n; i++)
@@ -69,6 +69,24 @@ public sealed class CorruptionRecoveryTests
         string warning = Assert.Single(warnings);
         Assert.Contains(first + ": corrupt at offset 0", warning, StringComparison.Ordinal);
         Assert.True(File.Exists(first + WriteAheadLog.QuarantineSuffix));
+    }
+
+    [Fact]
+    public async Task A_damaged_entry_in_the_middle_of_the_last_wal_segment_costs_that_entry_not_the_ones_after_it()
+    {
+        using var dir = new TempDir();
+        BucketInfo bucket = await WriteAsync(dir.Path, 50, snapshot: false, segmentSizeBytes: 1 << 20);
+        string wal = Directory.GetDirectories(Path.Combine(dir.Path, "buckets", bucket.Id, "shards")).Single();
+        string last = Directory.GetFiles(Path.Combine(wal, "wal"), "*.wal").Single(); // one segment: the last
+        FlipBit(last, 20); // inside the first of 50 acknowledged entries
+
+        var warnings = new List<string>();
+        await using var engine = StorageEngine.Open(dir.Path, Options(warnings));
+        Assert.False(Has(engine, bucket, "h0"));
+        Assert.All(Enumerable.Range(1, 49), i => Assert.True(Has(engine, bucket, "h" + i), "h" + i)); // were cut as a "torn tail"
+        string warning = Assert.Single(warnings);
+        Assert.Contains(last + ": corrupt at offset 0", warning, StringComparison.Ordinal);
+        Assert.True(File.Exists(last + WriteAheadLog.QuarantineSuffix));
     }
 
     [Fact]

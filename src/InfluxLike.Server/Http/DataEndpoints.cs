@@ -110,7 +110,15 @@ internal static class DataEndpoints
         }
 
         // InfluxDB's delete range is inclusive at both ends.
-        await engine.DeleteAsync(bucket, predicate.ToIndex(), predicate.Matches, start, stop).ConfigureAwait(false);
+        try
+        {
+            await engine.DeleteAsync(bucket, predicate.ToIndex(), predicate.Matches, start, stop).ConfigureAwait(false);
+        }
+        catch (StorageFailedException e)
+        {
+            return Api.Error(503, "unavailable", e.Message); // no Retry-After, as for writes: only a restart helps
+        }
+
         return Results.NoContent();
     }
 

@@ -408,11 +408,13 @@ public sealed class Shard : IAsyncDisposable
     }
 
     /// <summary>
-    /// Deletes the points of the given keys in [<paramref name="minTime"/>, <paramref name="maxTime"/>]: at once
-    /// from the cache, as tombstones (durable) beside every file that holds them, and as a WAL entry so that a
-    /// restart replays the delete over the replayed points. Visible to readers when it returns. Compaction
-    /// (storage part 2) removes the points from the files for good.
+    /// Deletes the points of the given keys in [<paramref name="minTime"/>, <paramref name="maxTime"/>]: first as a
+    /// durable WAL entry, so that a restart replays the delete over the replayed points, then from the cache and
+    /// as tombstones (durable) beside every file that holds them. Visible to readers when it returns. Compaction
+    /// removes the points from the files for good.
     /// </summary>
+    /// <exception cref="IOException">The WAL entry could not be made durable: nothing of the delete was applied
+    /// (a restart may still find the entry on disk and apply it whole), and the WAL refuses everything after.</exception>
     public async Task DeleteAsync(IReadOnlyList<(byte[] SeriesKey, byte[] Field)> keys, long minTime, long maxTime)
     {
         if (keys.Count == 0 || maxTime < minTime)
@@ -427,10 +429,16 @@ public sealed class Shard : IAsyncDisposable
             entry = WriteAheadLog.Prepare(payload.WrittenSpan);
         }
 
-        Task durable;
+        // Durable in the WAL first, then applied, all under the gate. Applied first (as a write is), a delete whose
+        // entry then failed to become durable was half kept: its tombstones, fsynced, hid the files' points for good
+        // while the points in the WAL came back at the restart. Now a failed entry leaves nothing applied, and a
+        // durable one is replayed whole (tombstones included) if the process dies before the end of this method.
+        // Holding the gate over the fsync keeps WAL order = apply order against concurrent writes; it stalls this
+        // shard's writers for one fsync per delete, and deletes are rare.
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
+            await _wal.AppendAsync(entry).ConfigureAwait(false);
             _cache.Delete(keys, minTime, maxTime);
             TombstoneFiles(_fileSet.Files, keys, minTime, maxTime);
             if (_snapshotFrozen)
@@ -439,15 +447,12 @@ public sealed class Shard : IAsyncDisposable
             }
 
             _deletesDuringCompaction?.Add((keys, minTime, maxTime));
-
-            durable = _wal.AppendAsync(entry);
         }
         finally
         {
             _gate.Release();
         }
 
-        await durable.ConfigureAwait(false);
         Volatile.Write(ref _lastWriteTicks, Environment.TickCount64);
     }
 

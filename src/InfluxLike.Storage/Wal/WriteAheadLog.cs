@@ -43,11 +43,12 @@ public sealed record WalOptions
 /// </para>
 /// <para>
 /// Recovery: <see cref="Replay"/> returns every complete entry in order. An entry cut short or failing its
-/// checksum at the end of the last segment is a torn write from a crash: it was never acknowledged, so it
-/// is cut off (reported in <see cref="TruncatedBytes"/>). The same damage in an older segment is
-/// corruption: reported (a <see cref="CorruptionException"/> message naming file and offset) through the
-/// warning callback, the segment copied aside as <c>.bad</c>, and replay goes on from the next entry that passes
-/// its checksum, so one damaged entry costs that entry, not the shard.
+/// checksum in the last segment with no whole entry after it is a torn write from a crash: it was never
+/// acknowledged, so it is cut off. Any other bad entry (in an older segment, or in the last one with a
+/// good entry after it) is corruption: reported (a <see cref="CorruptionException"/> message naming file
+/// and offset) through the warning callback, the segment copied aside as <c>.bad</c>, and replay goes on
+/// from the next entry that passes its checksum, so one damaged entry costs that entry, not the shard or
+/// the entries written after it.
 /// </para>
 /// </remarks>
 public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
@@ -120,32 +121,35 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
                 int start = pos;
                 if (!TryReadEntry(data, ref pos, out byte[]? payload, out string? problem))
                 {
-                    if (s < ids.Length - 1)
+                    // A bad entry followed by a good one is damage inside the log, even in the last segment: a
+                    // crash tears only the end of what was being written, so a whole entry that passes its
+                    // checksum after the bad one means the bad one was once complete, and may have been
+                    // acknowledged. With nothing good after it in the last segment, it is a torn tail.
+                    int resume = Resync(data, start + 1);
+                    if (resume < 0 && s == ids.Length - 1)
                     {
-                        // Damage inside the log, not a torn tail: the entry was acknowledged and is lost. The
-                        // rest still serves: skip to the next entry that passes its checksum, keep a copy of
-                        // the segment for inspection, and report file and offset.
-                        int resume = Resync(data, start + 1);
-                        File.Copy(path, path + QuarantineSuffix, overwrite: true);
-                        var damage = new CorruptionException(path, start, problem!);
-                        warn?.Invoke($"{damage.Message}; skipped {(resume < 0 ? data.Length : resume) - start} bytes to {(resume < 0 ? "the end of the segment" : $"the next good entry at offset {resume}")}; a copy is kept as {Path.GetFileName(path)}{QuarantineSuffix}");
-                        if (resume < 0)
+                        warn?.Invoke($"{path}: cut off a torn tail of {data.Length - start} bytes at offset {start} ({problem}); it was never acknowledged");
+                        using (var f = new FileStream(path, FileMode.Open, FileAccess.Write))
                         {
-                            break;
+                            f.SetLength(start);
+                            f.Flush(flushToDisk: true);
                         }
 
-                        pos = resume;
-                        continue;
+                        break;
                     }
 
-                    warn?.Invoke($"{path}: cut off a torn tail of {data.Length - start} bytes at offset {start} ({problem}); it was never acknowledged");
-                    using (var f = new FileStream(path, FileMode.Open, FileAccess.Write))
+                    // The entry was acknowledged and is lost. The rest still serves: skip to the next entry that
+                    // passes its checksum, keep a copy of the segment for inspection, and report file and offset.
+                    File.Copy(path, path + QuarantineSuffix, overwrite: true);
+                    var damage = new CorruptionException(path, start, problem!);
+                    warn?.Invoke($"{damage.Message}; skipped {(resume < 0 ? data.Length : resume) - start} bytes to {(resume < 0 ? "the end of the segment" : $"the next good entry at offset {resume}")}; a copy is kept as {Path.GetFileName(path)}{QuarantineSuffix}");
+                    if (resume < 0)
                     {
-                        f.SetLength(start);
-                        f.Flush(flushToDisk: true);
+                        break;
                     }
 
-                    break;
+                    pos = resume;
+                    continue;
                 }
 
                 yield return new WalRecord(ids[s], payload!);
@@ -340,7 +344,7 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
                 bool signalled = await _signal.WaitAsync(_options.Fsync == FsyncPolicy.Interval ? _options.FsyncInterval : Timeout.InfiniteTimeSpan, _stop.Token).ConfigureAwait(false);
                 if (!signalled && _dirty)
                 {
-                    Sync();
+                    await BlockingIo.RunAsync(static log => ((WriteAheadLog)log).Sync(), this).ConfigureAwait(false);
                     continue;
                 }
             }
@@ -350,7 +354,8 @@ public sealed class WriteAheadLog : IAsyncDisposable, IDisposable
                 return;
             }
 
-            FlushQueued();
+            // Writes and fsyncs block for as long as the disk takes: not on a pool thread (see BlockingIo).
+            await BlockingIo.RunAsync(static log => ((WriteAheadLog)log).FlushQueued(), this).ConfigureAwait(false);
         }
     }
 
