@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CsCheck;
 
 namespace InfluxLike.Fuzz;
@@ -7,14 +6,12 @@ namespace InfluxLike.Fuzz;
 /// Mutation fuzzing on CsCheck: inputs are seeds from a corpus changed by a few byte-level mutations (flip, insert
 /// an interesting byte, delete, duplicate or splice a range), AFL's havoc stage in miniature. Each input runs
 /// on a watchdog: a crash (an exception the target does not document), a hang (over <see cref="TimeLimit"/>) or
-/// runaway memory (over <see cref="AllocationLimitBytes"/> allocated) fails the run, and CsCheck shrinks
+/// runaway memory (over <see cref="FuzzGuard.AllocationLimitBytes"/> allocated) fails the run, and CsCheck shrinks
 /// the failing input. INFLUXLIKE_FUZZ_ITERATIONS sets the inputs per target (CI runs a short campaign).
 /// </summary>
 internal static class FuzzHarness
 {
     public static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(5);
-
-    public const long AllocationLimitBytes = 256L << 20;
 
     public static int Iterations => int.TryParse(Environment.GetEnvironmentVariable("INFLUXLIKE_FUZZ_ITERATIONS"), out int n) ? n : 1500;
 
@@ -82,41 +79,7 @@ internal static class FuzzHarness
     }
 
     /// <summary>Runs <paramref name="target"/> on one input under the time and memory limits.</summary>
-    public static void Run<T>(T input, Action<T> target, Func<T, string> describe)
-    {
-        long allocated = 0;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            try
-            {
-                target(input);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
+    public static void Run<T>(T input, Action<T> target, Func<T, string> describe) => FuzzGuard.Run(input, target, describe, TimeLimit);
 
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }, maxStackSize: 1 << 20) { IsBackground = true }; // a 1 MiB stack: deep recursion shows up here first
-        var watch = Stopwatch.StartNew();
-        thread.Start();
-        if (!thread.Join(TimeLimit))
-        {
-            throw new TimeoutException($"no answer after {TimeLimit.TotalSeconds} s for {describe(input)}");
-        }
-
-        if (failure is not null)
-        {
-            throw new InvalidOperationException($"{failure.GetType().Name} for {describe(input)}: {failure.Message}", failure);
-        }
-
-        if (allocated > AllocationLimitBytes)
-        {
-            throw new InvalidOperationException($"{allocated} bytes allocated in {watch.Elapsed} for {describe(input)}");
-        }
-    }
-
-    public static string Show(byte[] input) => $"{input.Length} bytes, base64 {Convert.ToBase64String(input)}";
+    public static string Show(byte[] input) => FuzzGuard.Show(input);
 }

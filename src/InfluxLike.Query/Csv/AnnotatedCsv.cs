@@ -194,8 +194,9 @@ public static class AnnotatedCsvReader
                 {
                     b.Append(ParseCell(b.Type, cell));
                 }
-                catch (FormatException e)
+                catch (Exception e) when (e is FormatException or OverflowException)
                 {
+                    // OverflowException: a long or unsignedLong cell out of range (found by AFL++, tests/InfluxLike.Fuzz).
                     throw new QueryException($"annotated CSV line {lineNo}, column \"{_header[c]}\": {e.Message}");
                 }
             }
@@ -232,7 +233,7 @@ public static class AnnotatedCsvReader
             {
                 return cell.Length == 0 ? Value.Null : ParseCell(type, cell);
             }
-            catch (FormatException e)
+            catch (Exception e) when (e is FormatException or OverflowException)
             {
                 // Found by fuzzing (tests/InfluxLike.Fuzz): a bad #default cell escaped as a bare FormatException.
                 throw new QueryException($"annotated CSV #default, column \"{_header[c]}\": {e.Message}");
