@@ -22,6 +22,7 @@ internal static class EngineIngestTool
         int rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1;
         var options = new EngineOptions { Shard = new InfluxLike.Storage.Shards.ShardOptions { SnapshotThresholdBytes = snapshotBytes } };
         var batches = Workloads.Batches(File.ReadAllBytes(file));
+        using AllocationSampler? sampler = Environment.GetEnvironmentVariable("INFLUXLIKE_ALLOC_SAMPLES") == "1" ? new AllocationSampler() : null;
         var rates = new List<double>();
         var restarts = new List<double>();
         string dir = Path.Combine(Path.GetTempPath(), "influxlike-ingest-" + Environment.ProcessId);
@@ -42,6 +43,11 @@ internal static class EngineIngestTool
         }
 
         Console.WriteLine($"memory        peak RSS {VmHwm() / 1048576.0:F0} MiB");
+        if (sampler is not null)
+        {
+            Console.WriteLine("allocations by type (sampled, all rounds):");
+            sampler.Print(Console.Out);
+        }
 
         // A cold restart: a new process (runtime start-up and JIT included) opens the last round's data.
         for (int i = 0; i < 3; i++)
