@@ -380,13 +380,13 @@ public sealed class ShardCache
     }
 
     /// <summary>
-    /// One key's points in arrival order, in arrays rented from the shared pool: a cache lives for one snapshot
-    /// (8 MiB by default), and fresh arrays for every column of every snapshot were most of ingest's garbage.
+    /// One key's points in arrival order, in arrays from <see cref="ColumnArrays"/>, given back when the column's
+    /// snapshot is written.
     /// </summary>
     private sealed class Column(FieldType type)
     {
-        private long[] _times = ArrayPool<long>.Shared.Rent(16);
-        private long[] _bits = ArrayPool<long>.Shared.Rent(16);
+        private long[] _times = ColumnArrays.Rent(16);
+        private long[] _bits = ColumnArrays.Rent(16);
         private byte[]?[]? _strings = type == FieldType.String ? new byte[]?[16] : null;
 
         public FieldType Type { get; } = type;
@@ -424,8 +424,8 @@ public sealed class ShardCache
         /// <summary>Gives the arrays back to the pool; the column is empty afterwards.</summary>
         public void Release()
         {
-            ArrayPool<long>.Shared.Return(_times);
-            ArrayPool<long>.Shared.Return(_bits);
+            ColumnArrays.Return(_times);
+            ColumnArrays.Return(_bits);
             _times = _bits = [];
             _strings = _strings is null ? null : [];
             Count = 0;
@@ -450,8 +450,8 @@ public sealed class ShardCache
                 // The snapshot's writer may be reading the arrays: the delete works on copies (the file written
                 // from the originals gets the same delete as tombstones), and the originals are left to the
                 // snapshot's entries and the collector, never back to the pool.
-                long[] times = ArrayPool<long>.Shared.Rent(Math.Max(8, Count));
-                long[] bits = ArrayPool<long>.Shared.Rent(times.Length);
+                long[] times = ColumnArrays.Rent(Math.Max(8, Count));
+                long[] bits = ColumnArrays.Rent(times.Length);
                 _times.AsSpan(0, Count).CopyTo(times);
                 _bits.AsSpan(0, Count).CopyTo(bits);
                 _times = times;
@@ -533,8 +533,8 @@ public sealed class ShardCache
                     }
                 }
 
-                long[] t2 = ArrayPool<long>.Shared.Rent(Math.Max(8, Count));
-                long[] b2 = ArrayPool<long>.Shared.Rent(t2.Length);
+                long[] t2 = ColumnArrays.Rent(Math.Max(8, Count));
+                long[] b2 = ColumnArrays.Rent(t2.Length);
                 byte[]?[]? s2 = _strings is null ? null : new byte[]?[t2.Length];
                 int n = 0;
                 for (int k = 0; k < Count; k++)
@@ -555,8 +555,8 @@ public sealed class ShardCache
                     n++;
                 }
 
-                ArrayPool<long>.Shared.Return(_times);
-                ArrayPool<long>.Shared.Return(_bits);
+                ColumnArrays.Return(_times);
+                ColumnArrays.Return(_bits);
                 _times = t2;
                 _bits = b2;
                 _strings = s2;
@@ -571,12 +571,12 @@ public sealed class ShardCache
 
         private void Grow(int capacity)
         {
-            long[] times = ArrayPool<long>.Shared.Rent(capacity);
-            long[] bits = ArrayPool<long>.Shared.Rent(capacity);
+            long[] times = ColumnArrays.Rent(capacity);
+            long[] bits = ColumnArrays.Rent(capacity);
             _times.AsSpan(0, Count).CopyTo(times);
             _bits.AsSpan(0, Count).CopyTo(bits);
-            ArrayPool<long>.Shared.Return(_times);
-            ArrayPool<long>.Shared.Return(_bits);
+            ColumnArrays.Return(_times);
+            ColumnArrays.Return(_bits);
             _times = times;
             _bits = bits;
             if (_strings is not null)

@@ -152,6 +152,7 @@ public sealed class Shard : IAsyncDisposable
         // Replay goes through the batch path, which never refuses for size: a WAL can hold more than the
         // limit when snapshots failed before a crash, and every entry in it was acknowledged.
         var cache = new ShardCache(options.CacheMaxBytes);
+        Cache.ColumnArrays.AllowRetained(2 * Math.Min(options.SnapshotThresholdBytes, options.CacheMaxBytes));
         string walDir = Path.Combine(directory, WalDirectory);
         var batch = new List<PointValue>();
         var refused = new List<(int, string)>();
