@@ -6,6 +6,7 @@ internal static class Program
 {
     // dotnet run -c Release --project perf/InfluxLike.Benchmarks -- --filter '*LineProtocol*'
     // dotnet run -c Release --project perf/InfluxLike.Benchmarks -- tsm-size FILE [points-per-block]
+    //                                                                engine-ingest FILE [WRITERS] [SNAPSHOT-MIB] [ROUNDS]
     //                                                                series-index SERIES [DIR]
     //                                                                soak SECONDS [WRITERS] | flood SECONDS
     public static void Main(string[] args)
@@ -13,6 +14,12 @@ internal static class Program
         if (args.Length > 0 && args[0] == "engine-ingest")
         {
             EngineIngestTool.RunAsync(args[1..]).GetAwaiter().GetResult();
+            return;
+        }
+
+        if (args.Length > 1 && args[0] == "engine-open")
+        {
+            EngineIngestTool.OpenAsync(args[1]).GetAwaiter().GetResult();
             return;
         }
 

@@ -141,17 +141,21 @@ public class ConcurrentReadWriteTests
         });
 
         int reads = 0;
-        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        // Readers on their own threads: two CPU-bound loops on the thread pool of a 2-core machine would starve the
+        // pool threads that carry the writer's acknowledgements (the WAL completes them from its I/O threads).
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Factory.StartNew(() =>
         {
             while (!stop.IsCancellationRequested)
             {
                 long floor = Volatile.Read(ref acknowledged);
-                var request = new ReadRequest(bucket, long.MinValue + 2, long.MaxValue - 1, new SeriesPredicate.TagEquals("s", (r % 5).ToString(CultureInfo.InvariantCulture)));
-                SeriesFieldData[] data = [.. StorageReader.ReadFilter(engine, request)];
                 if (floor < 0)
                 {
+                    Thread.Sleep(1);
                     continue;
                 }
+
+                var request = new ReadRequest(bucket, long.MinValue + 2, long.MaxValue - 1, new SeriesPredicate.TagEquals("s", (r % 5).ToString(CultureInfo.InvariantCulture)));
+                SeriesFieldData[] data = [.. StorageReader.ReadFilter(engine, request)];
 
                 SeriesFieldData d = Assert.Single(data);
                 for (int i = 1; i < d.Times.Length; i++)
@@ -164,7 +168,7 @@ public class ConcurrentReadWriteTests
                 Assert.Equal(d.Times, d.Bits);
                 Interlocked.Increment(ref reads);
             }
-        })).ToArray();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
 
         await Task.WhenAll([writer, snapshots, .. readers]);
         Assert.True(reads > 10, $"only {reads} reads ran");

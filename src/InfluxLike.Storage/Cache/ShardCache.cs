@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using InfluxLike.LineProtocol;
 
@@ -240,7 +241,8 @@ public sealed class ShardCache
                 {
                     var (field, column) = series[i];
                     column.SortAndDeduplicate();
-                    entries.Add(new CacheEntry(series.Key, field, column.Type, column.Times, column.Bits, column.Strings));
+                    column.Frozen = true; // from now on a delete replaces its arrays rather than changing them under the writer
+                    entries.Add(column.ToEntry(series.Key, field));
                 }
             }
 
@@ -254,6 +256,19 @@ public sealed class ShardCache
     {
         lock (_lock)
         {
+            if (_snapshot is not null)
+            {
+                // The snapshot's entries (sharing these arrays) are written and dropped by now; readers copy under
+                // the lock, so nothing outside it holds them.
+                foreach (SeriesColumns series in _snapshot.Values)
+                {
+                    for (int i = 0; i < series.Count; i++)
+                    {
+                        series[i].Column.Release();
+                    }
+                }
+            }
+
             _snapshot = null;
             _snapshotBytes = 0;
         }
@@ -287,18 +302,19 @@ public sealed class ShardCache
                     continue;
                 }
 
-                for (int i = 0; i < c.Count; i++)
+                ReadOnlySpan<long> times = c.Times, bits = c.Bits;
+                for (int i = 0; i < times.Length; i++)
                 {
-                    long t = c.Times[i];
+                    long t = times[i];
                     if (t >= minTime && t <= maxTime)
                     {
-                        merged.Add(t, c.Bits[i], c.Strings?[i]);
+                        merged.Add(t, bits[i], c.StringAt(i));
                     }
                 }
             }
 
             merged.SortAndDeduplicate();
-            return new CacheEntry(seriesKey.ToArray(), field.ToArray(), merged.Type, merged.Times, merged.Bits, merged.Strings);
+            return merged.ToEntry(seriesKey.ToArray(), field.ToArray()); // the merged column is this reader's own
         }
     }
 
@@ -363,42 +379,36 @@ public sealed class ShardCache
         }
     }
 
-    private readonly struct ArrivalOrder(long[] times) : IComparer<int>
-    {
-        public int Compare(int a, int b)
-        {
-            long ta = times[a];
-            long tb = times[b];
-            return ta != tb ? ta.CompareTo(tb) : a.CompareTo(b);
-        }
-    }
-
+    /// <summary>
+    /// One key's points in arrival order, in arrays from <see cref="ColumnArrays"/>, given back when the column's
+    /// snapshot is written.
+    /// </summary>
     private sealed class Column(FieldType type)
     {
-        private long[] _times = new long[8];
-        private long[] _bits = new long[8];
-        private byte[]?[]? _strings = type == FieldType.String ? new byte[]?[8] : null;
+        private long[] _times = ColumnArrays.Rent(16);
+        private long[] _bits = ColumnArrays.Rent(16);
+        private byte[]?[]? _strings = type == FieldType.String ? new byte[]?[16] : null;
 
         public FieldType Type { get; } = type;
 
         public int Count { get; private set; }
 
+        /// <summary>Part of a snapshot being written: its arrays are shared with the snapshot's entries.</summary>
+        public bool Frozen { get; set; }
+
         public ReadOnlySpan<long> Times => _times.AsSpan(0, Count);
 
         public ReadOnlySpan<long> Bits => _bits.AsSpan(0, Count);
 
-        public byte[]?[]? Strings => _strings is null ? null : _strings[..Count];
+        public byte[]? StringAt(int i) => _strings?[i];
+
+        public CacheEntry ToEntry(byte[] seriesKey, byte[] field) => new(seriesKey, field, Type, _times, _bits, _strings?[..Count], Count);
 
         public void Add(long time, long bits, byte[]? s)
         {
-            if (Count == _times.Length)
+            if (Count == _times.Length || (_strings is not null && Count == _strings.Length))
             {
-                Array.Resize(ref _times, Count * 2);
-                Array.Resize(ref _bits, Count * 2);
-                if (_strings is not null)
-                {
-                    Array.Resize(ref _strings, Count * 2);
-                }
+                Grow(Count * 2);
             }
 
             _times[Count] = time;
@@ -411,11 +421,51 @@ public sealed class ShardCache
             Count++;
         }
 
+        /// <summary>Gives the arrays back to the pool; the column is empty afterwards.</summary>
+        public void Release()
+        {
+            ColumnArrays.Return(_times);
+            ColumnArrays.Return(_bits);
+            _times = _bits = [];
+            _strings = _strings is null ? null : [];
+            Count = 0;
+        }
+
         /// <summary>Drops the points in [min, max]; returns how many.</summary>
         public int RemoveRange(long min, long max)
         {
             int n = 0;
-            for (int i = 0; i < Count; i++)
+            while (n < Count && (_times[n] < min || _times[n] > max))
+            {
+                n++;
+            }
+
+            if (n == Count)
+            {
+                return 0;
+            }
+
+            if (Frozen)
+            {
+                // The snapshot's writer may be reading the arrays: the delete works on copies (the file written
+                // from the originals gets the same delete as tombstones), and the originals are left to the
+                // snapshot's entries and the collector, never back to the pool.
+                long[] times = ColumnArrays.Rent(Math.Max(8, Count));
+                long[] bits = ColumnArrays.Rent(times.Length);
+                _times.AsSpan(0, Count).CopyTo(times);
+                _bits.AsSpan(0, Count).CopyTo(bits);
+                _times = times;
+                _bits = bits;
+                if (_strings is not null)
+                {
+                    byte[]?[] strings = new byte[]?[times.Length];
+                    Array.Copy(_strings, strings, Count);
+                    _strings = strings;
+                }
+                Frozen = false;
+            }
+
+            for (int i = n; i < Count; i++)
             {
                 if (_times[i] >= min && _times[i] <= max)
                 {
@@ -456,61 +506,126 @@ public sealed class ShardCache
                 return;
             }
 
-            int[] order = new int[Count];
-            for (int i = 0; i < Count; i++)
+            // Sorted by time with the arrival index alongside (primitive keys: no comparer call per comparison),
+            // then runs of equal times put back in arrival order, so the last write of a timestamp ends up last.
+            long[] keys = ArrayPool<long>.Shared.Rent(Count);
+            int[] order = ArrayPool<int>.Shared.Rent(Count);
+            try
             {
-                order[i] = i;
-            }
-
-            // Ties broken by arrival: the sort is stable, so the last write of a timestamp ends up last. A struct
-            // comparer (inlined) rather than a delegate: snapshots sort every column written out of order.
-            order.AsSpan().Sort(new ArrivalOrder(_times));
-            long[] t2 = new long[Math.Max(8, Count)];
-            long[] b2 = new long[t2.Length];
-            byte[]?[]? s2 = _strings is null ? null : new byte[]?[t2.Length];
-            int n = 0;
-            for (int k = 0; k < order.Length; k++)
-            {
-                int i = order[k];
-                if (n > 0 && t2[n - 1] == _times[i])
+                _times.AsSpan(0, Count).CopyTo(keys);
+                for (int i = 0; i < Count; i++)
                 {
-                    n--; // a later write of the same timestamp replaces the earlier one
+                    order[i] = i;
                 }
 
-                t2[n] = _times[i];
-                b2[n] = _bits[i];
-                if (s2 is not null)
+                keys.AsSpan(0, Count).Sort(order.AsSpan(0, Count));
+                for (int i = 1; i < Count; i++)
                 {
-                    s2[n] = _strings![i];
+                    if (keys[i] == keys[i - 1])
+                    {
+                        int start = i - 1;
+                        while (i < Count && keys[i] == keys[start])
+                        {
+                            i++;
+                        }
+
+                        order.AsSpan(start, i - start).Sort();
+                    }
                 }
 
-                n++;
-            }
+                long[] t2 = ColumnArrays.Rent(Math.Max(8, Count));
+                long[] b2 = ColumnArrays.Rent(t2.Length);
+                byte[]?[]? s2 = _strings is null ? null : new byte[]?[t2.Length];
+                int n = 0;
+                for (int k = 0; k < Count; k++)
+                {
+                    int i = order[k];
+                    if (n > 0 && t2[n - 1] == _times[i])
+                    {
+                        n--; // a later write of the same timestamp replaces the earlier one
+                    }
 
-            _times = t2;
-            _bits = b2;
-            _strings = s2;
-            Count = n;
+                    t2[n] = _times[i];
+                    b2[n] = _bits[i];
+                    if (s2 is not null)
+                    {
+                        s2[n] = _strings![i];
+                    }
+
+                    n++;
+                }
+
+                ColumnArrays.Return(_times);
+                ColumnArrays.Return(_bits);
+                _times = t2;
+                _bits = b2;
+                _strings = s2;
+                Count = n;
+            }
+            finally
+            {
+                ArrayPool<long>.Shared.Return(keys);
+                ArrayPool<int>.Shared.Return(order);
+            }
+        }
+
+        private void Grow(int capacity)
+        {
+            long[] times = ColumnArrays.Rent(capacity);
+            long[] bits = ColumnArrays.Rent(capacity);
+            _times.AsSpan(0, Count).CopyTo(times);
+            _bits.AsSpan(0, Count).CopyTo(bits);
+            ColumnArrays.Return(_times);
+            ColumnArrays.Return(_bits);
+            _times = times;
+            _bits = bits;
+            if (_strings is not null)
+            {
+                Array.Resize(ref _strings, times.Length);
+            }
         }
     }
 }
 
-/// <summary>One key's cached points, sorted by time (values as bit patterns; strings as UTF-8).</summary>
-public sealed class CacheEntry(byte[] seriesKey, byte[] field, FieldType type, ReadOnlySpan<long> times, ReadOnlySpan<long> bits, byte[]?[]? strings)
+/// <summary>
+/// One key's cached points, sorted by time (values as bit patterns; strings as UTF-8). The arrays may be longer
+/// than <see cref="Count"/>; a snapshot's entries share the frozen columns' arrays rather than copying them.
+/// </summary>
+public sealed class CacheEntry
 {
-    public byte[] SeriesKey { get; } = seriesKey;
+    private readonly long[] _times;
+    private readonly long[] _bits;
 
-    public byte[] Field { get; } = field;
+    internal CacheEntry(byte[] seriesKey, byte[] field, FieldType type, long[] times, long[] bits, byte[]?[]? strings, int count)
+    {
+        SeriesKey = seriesKey;
+        Field = field;
+        Type = type;
+        _times = times;
+        _bits = bits;
+        Strings = strings;
+        Count = count;
+    }
 
-    public FieldType Type { get; } = type;
+    public byte[] SeriesKey { get; }
 
-    public long[] Times { get; } = times.ToArray();
+    public byte[] Field { get; }
 
-    public long[] Bits { get; } = bits.ToArray();
+    public FieldType Type { get; }
 
-    public byte[]?[]? Strings { get; } = strings;
+    public int Count { get; }
 
-    public double[] Floats => MemoryMarshal.Cast<long, double>(Bits.AsSpan()).ToArray();
+    public ReadOnlySpan<long> Times => _times.AsSpan(0, Count);
+
+    public ReadOnlySpan<long> Bits => _bits.AsSpan(0, Count);
+
+    /// <summary>UTF-8 values of a string key (<see cref="Count"/> of them), else null.</summary>
+    public byte[]?[]? Strings { get; }
+
+    public ReadOnlySpan<double> Floats => MemoryMarshal.Cast<long, double>(Bits);
+
+    /// <summary>The points as a run to merge with the files' (the arrays shared, not copied).</summary>
+    internal Shards.Run AsRun() => new(_times, _bits, Strings, Count);
 }
 
 /// <summary>A frozen cache, keys in TSM order, ready to be written as one TSM file.</summary>
@@ -523,7 +638,7 @@ public sealed class CacheSnapshot(IReadOnlyList<CacheEntry> entries)
     {
         foreach (CacheEntry e in Entries)
         {
-            if (e.Times.Length == 0)
+            if (e.Count == 0)
             {
                 continue;
             }
@@ -537,17 +652,23 @@ public sealed class CacheSnapshot(IReadOnlyList<CacheEntry> entries)
                     writer.WriteIntegers(e.SeriesKey, e.Field, e.Times, e.Bits);
                     break;
                 case FieldType.Unsigned:
-                    writer.WriteUnsigned(e.SeriesKey, e.Field, e.Times, MemoryMarshal.Cast<long, ulong>(e.Bits.AsSpan()));
+                    writer.WriteUnsigned(e.SeriesKey, e.Field, e.Times, MemoryMarshal.Cast<long, ulong>(e.Bits));
                     break;
                 case FieldType.Boolean:
-                    writer.WriteBooleans(e.SeriesKey, e.Field, e.Times, [.. e.Bits.Select(b => b != 0)]);
+                    bool[] booleans = new bool[e.Count];
+                    for (int i = 0; i < booleans.Length; i++)
+                    {
+                        booleans[i] = e.Bits[i] != 0;
+                    }
+
+                    writer.WriteBooleans(e.SeriesKey, e.Field, e.Times, booleans);
                     break;
                 default:
                     using (var column = new Tsm.StringColumn())
                     {
-                        foreach (byte[]? s in e.Strings!)
+                        for (int i = 0; i < e.Count; i++)
                         {
-                            column.Add(s ?? []);
+                            column.Add(e.Strings![i] ?? []);
                         }
 
                         writer.WriteStrings(e.SeriesKey, e.Field, e.Times, column);

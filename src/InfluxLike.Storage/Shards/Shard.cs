@@ -152,6 +152,7 @@ public sealed class Shard : IAsyncDisposable
         // Replay goes through the batch path, which never refuses for size: a WAL can hold more than the
         // limit when snapshots failed before a crash, and every entry in it was acknowledged.
         var cache = new ShardCache(options.CacheMaxBytes);
+        Cache.ColumnArrays.AllowRetained(2 * Math.Min(options.SnapshotThresholdBytes, options.CacheMaxBytes));
         string walDir = Path.Combine(directory, WalDirectory);
         var batch = new List<PointValue>();
         var refused = new List<(int, string)>();
@@ -526,9 +527,9 @@ public sealed class Shard : IAsyncDisposable
             set.Release();
         }
 
-        if (cached is not null && cached.Times.Length > 0)
+        if (cached is not null && cached.Count > 0)
         {
-            var run = new Run(cached.Times, cached.Bits, cached.Strings, cached.Times.Length);
+            Run run = cached.AsRun();
             merged = any ? Run.Merge(merged, run) : run;
             any = true;
         }
@@ -545,9 +546,9 @@ public sealed class Shard : IAsyncDisposable
     {
         CacheEntry? cached = _cache.Read(seriesKey, field, minTime, maxTime);
         (bool Found, long Time, long Bits, byte[]? String) best = default;
-        if (cached is not null && cached.Times.Length > 0)
+        if (cached is not null && cached.Count > 0)
         {
-            int i = last ? cached.Times.Length - 1 : 0;
+            int i = last ? cached.Count - 1 : 0;
             best = (true, cached.Times[i], cached.Bits[i], cached.Strings?[i]);
         }
 
@@ -884,7 +885,7 @@ public sealed class Shard : IAsyncDisposable
         foreach (byte[] field in fields)
         {
             CacheEntry? cached = _cache.Read(seriesKey, field, long.MinValue, long.MaxValue);
-            if (cached is not null && cached.Times.Length > 0)
+            if (cached is not null && cached.Count > 0)
             {
                 return true;
             }
