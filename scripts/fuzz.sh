@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one target with SharpFuzz + AFL++ (docs/RELIABILITY.md, "Fuzzing").
 #   scripts/fuzz.sh TARGET [SECONDS]     TARGET: lineprotocol flux csv tsm wal gzip; SECONDS: default 360
-# Installs what is missing (the Debian package afl++, the local dotnet tool SharpFuzz.CommandLine from
-# .config/dotnet-tools.json), publishes tests/InfluxLike.Fuzz.Afl (Release), instruments the InfluxLike
+# Installs what is missing (the Debian package afl++, the dotnet tool SharpFuzz.CommandLine 2.3.0 into
+# out/tools), publishes tests/InfluxLike.Fuzz.Afl (Release), instruments the InfluxLike
 # assemblies the target runs, writes the seed corpus, runs afl-fuzz for SECONDS under nice, then prints
 # afl-fuzz's numbers and copies crashes and hangs to out/fuzz/TARGET/found-TIMESTAMP/ (replayed there).
 # Everything it writes is under out/fuzz/ (git-ignored). INFLUXLIKE_BUILD_LOCK=FILE: publish under flock FILE.
@@ -32,7 +32,11 @@ if ! command -v afl-fuzz >/dev/null 2>&1; then
   apt-get update -qq || true
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends afl++
 fi
-dotnet tool restore >/dev/null   # SharpFuzz.CommandLine (sharpfuzz), pinned in .config/dotnet-tools.json
+# SharpFuzz.CommandLine (the sharpfuzz command), pinned, in the git-ignored out/tools (no tool manifest at the top level)
+tools="$root/out/tools"
+if [ ! -x "$tools/sharpfuzz" ]; then
+  dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$tools" >/dev/null
+fi
 
 # --- publish, then instrument a fresh copy (sharpfuzz rewrites a dll in place, and refuses one done before)
 work="$root/out/fuzz"
@@ -52,7 +56,7 @@ mkdir -p "$dir/tmp"
 cp -r "$publish" "$bin"
 for dll in "${instrument[@]}"; do
   echo "== instrument $dll"
-  dotnet tool run sharpfuzz "$bin/$dll" >/dev/null
+  "$tools/sharpfuzz" "$bin/$dll" >/dev/null
 done
 
 # --- seeds (from the uninstrumented copy: instrumented code expects afl-fuzz's shared memory)
