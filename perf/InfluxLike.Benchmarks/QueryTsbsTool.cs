@@ -14,7 +14,8 @@ namespace InfluxLike.Benchmarks;
 /// Macro measurement of the TSBS query set (issue 7) in process: loads the workload (snapshotted to TSM files),
 /// then runs each of ../shared/perf's Flux queries 1 + 10 times through the query engine, pulling every table,
 /// and prints the median and the row count. The texts and windows are the harness's (make_queries).
-/// <c>dotnet InfluxLike.Benchmarks.dll query-tsbs FILE [runs] [query name]</c> (a name runs that query only).
+/// <c>dotnet InfluxLike.Benchmarks.dll query-tsbs FILE [runs] [query name]</c> (a name runs that query only; a Flux
+/// text runs that text, with <c>$T0</c> and <c>$TP</c> standing for the workload's start and its last hour's start).
 /// </summary>
 internal static class QueryTsbsTool
 {
@@ -32,26 +33,35 @@ internal static class QueryTsbsTool
             BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "bench", TimeSpan.Zero);
             await LoadAsync(engine, bucket, file);
             await engine.SnapshotAllAsync();
-            var queries = Queries(t0, te, "host_0", "host_0").Where(q => args.Length < 3 || q.Item1 == args[2]).ToList();
+            Console.WriteLine($"{Directory.GetFiles(dir, "*.tsm", SearchOption.AllDirectories).Length} TSM files");
+            var queries = args.Length > 2 && args[2].Contains('(', StringComparison.Ordinal)
+                ? [("custom", args[2].Replace("$T0", Iso(t0), StringComparison.Ordinal).Replace("$TP", Iso(te - 3600), StringComparison.Ordinal))]
+                : Queries(t0, te, "host_0", "host_0").Where(q => args.Length < 3 || q.Item1 == args[2]).ToList();
             var storage = new EngineStorage(engine);
-            Console.WriteLine($"{"query",-24} {"median ms",10} {"min ms",8} {"rows",8}");
+            Console.WriteLine($"{"query",-24} {"median ms",10} {"min ms",8} {"rows",8} {"MB/run",8} {"gen2",5}");
             foreach (var (name, text) in queries)
             {
                 var times = new List<double>();
                 long rows = 0;
+                long allocated = 0;
+                int gen2 = 0;
                 for (int i = 0; i <= runs; i++)
                 {
+                    long bytes = GC.GetAllocatedBytesForCurrentThread();
+                    int collections = GC.CollectionCount(2);
                     var sw = Stopwatch.StartNew();
                     var prepared = QueryEngine.Prepare(text, new QueryContext { Storage = storage });
                     rows = prepared.Execute().Sum(r => (long)r.Table.Rows);
                     if (i > 0)
                     {
                         times.Add(sw.Elapsed.TotalMilliseconds);
+                        allocated += GC.GetAllocatedBytesForCurrentThread() - bytes;
+                        gen2 += GC.CollectionCount(2) - collections;
                     }
                 }
 
                 times.Sort();
-                Console.WriteLine($"{name,-24} {times[times.Count / 2],10:F1} {times[0],8:F1} {rows,8}");
+                Console.WriteLine($"{name,-24} {times[times.Count / 2],10:F1} {times[0],8:F1} {rows,8} {allocated / runs / 1e6,8:F1} {gen2,5}");
             }
         }
         finally

@@ -45,6 +45,49 @@ public class ShardTests
         Assert.Equal([1.0, 20, 3], Values(again, "cpu,host=a"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Reads_across_files_match_a_model_whether_the_files_follow_one_another_or_overlap(bool overlap)
+    {
+        // Each file's run is sized from the index and the runs are merged, the newest value of a timestamp winning:
+        // the same points as a plain model, for ranges cutting blocks, whether the runs merge by appending or not.
+        using var dir = new TempDir();
+        await using var shard = Shard.Open(dir.Path, new ShardOptions { MaxPointsPerBlock = 10 });
+        var random = new Random(overlap ? 2 : 1);
+        var model = new SortedDictionary<long, double>();
+        long next = 0;
+        for (int file = 0; file < 6; file++)
+        {
+            var batch = new List<PointValue>();
+            long from = overlap && file == 3 ? 5 : next; // the fourth file rewrites earlier times
+            for (int i = 0; i < 37; i++)
+            {
+                long t = from + (i * 2);
+                double v = random.NextDouble();
+                batch.Add(F("m", t, v));
+                model[t] = v;
+                next = Math.Max(next, t + 1);
+            }
+
+            await shard.WriteAsync(batch);
+            if (file < 5)
+            {
+                await shard.SnapshotAsync(); // the last batch stays in the cache
+            }
+        }
+
+        Assert.Equal(5, shard.FileCount);
+        for (int round = 0; round < 50; round++)
+        {
+            long min = random.Next(-5, (int)next), max = min + random.Next(0, (int)next);
+            var (times, bits, _) = shard.Read("m"u8, "v"u8, min, max);
+            var want = model.Where(p => p.Key >= min && p.Key <= max).ToList();
+            Assert.Equal(want.Select(p => p.Key), times);
+            Assert.Equal(want.Select(p => p.Value), bits.Select(BitConverter.Int64BitsToDouble));
+        }
+    }
+
     [Fact]
     public async Task A_type_conflict_rejects_only_that_value_even_against_files()
     {

@@ -383,11 +383,13 @@ public sealed class AggregateWindowNode(PlanNode input, Grouping.WindowSpec spec
         var interpreter = context.Interpreter!;
         Func<Table, Table> aggregate;
         bool selector;
+        string? builtinSelector = null;
         if (fn is TableFunction tf)
         {
             var args = new CallArguments(fn.Name, new() { ["column"] = Value.String(column) }, null, default, interpreter);
             aggregate = t => tf.Apply(t, args);
             selector = Aggregates.IsSelector(fn.Name);
+            builtinSelector = selector ? fn.Name : null;
         }
         else
         {
@@ -420,7 +422,7 @@ public sealed class AggregateWindowNode(PlanNode input, Grouping.WindowSpec spec
         foreach (var table in input.Execute(context))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            var output = Grouping.AggregateWindow(table, spec, aggregate, column, timeSrc, timeDst, createEmpty, selector);
+            var output = Grouping.AggregateWindow(table, spec, aggregate, column, timeSrc, timeDst, createEmpty, selector, builtinSelector);
             yield return output;
         }
     }

@@ -347,9 +347,11 @@ public sealed class StorageEngine : IAsyncDisposable
     public (long[] Times, long[] Bits, byte[]?[] Strings) Read(BucketInfo bucket, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime)
     {
         BucketStore store = GetStore(bucket);
-        var times = new List<long>();
-        var bits = new List<long>();
-        var strings = new List<byte[]?>();
+
+        // Most reads fall in one shard: its arrays are returned as they are; several are joined once, at their
+        // exact size (no growing lists, whose doubling put every day-long read on the large object heap).
+        (long[] Times, long[] Bits, byte[]?[] Strings) first = ([], [], []);
+        List<(long[] Times, long[] Bits, byte[]?[] Strings)>? more = null;
         foreach (var (start, shard) in store.Shards.OrderBy(s => s.Key))
         {
             long end = start + (long)bucket.ShardGroupDuration.TotalNanoseconds - 1;
@@ -368,12 +370,45 @@ public sealed class StorageEngine : IAsyncDisposable
                 // dropped by retention meanwhile: its points are past the bucket's retention
             }
 
-            times.AddRange(t);
-            bits.AddRange(b);
-            strings.AddRange(s);
+            if (t.Length == 0)
+            {
+                continue;
+            }
+
+            if (first.Times.Length == 0)
+            {
+                first = (t, b, s);
+            }
+            else
+            {
+                (more ??= [first]).Add((t, b, s));
+            }
         }
 
-        return ([.. times], [.. bits], [.. strings]);
+        return more is null ? first : Concat(more);
+    }
+
+    private static (long[] Times, long[] Bits, byte[]?[] Strings) Concat(List<(long[] Times, long[] Bits, byte[]?[] Strings)> parts)
+    {
+        int n = 0;
+        foreach (var part in parts)
+        {
+            n += part.Times.Length;
+        }
+
+        var times = new long[n];
+        var bits = new long[n];
+        var strings = new byte[]?[n];
+        int at = 0;
+        foreach (var (t, b, s) in parts)
+        {
+            t.CopyTo(times, at);
+            b.CopyTo(bits, at);
+            s.CopyTo(strings, at);
+            at += t.Length;
+        }
+
+        return (times, bits, strings);
     }
 
     /// <summary>

@@ -88,11 +88,11 @@ internal readonly record struct Run(long[] Times, long[] Bits, byte[]?[]? String
 }
 
 /// <summary>Collects one file's points of a key, already in time order.</summary>
-internal struct RunBuilder(bool strings)
+internal struct RunBuilder(bool strings, int capacity = 64)
 {
-    private long[] _times = new long[64];
-    private long[] _bits = new long[64];
-    private byte[]?[]? _strings = strings ? new byte[]?[64] : null;
+    private long[] _times = new long[capacity];
+    private long[] _bits = new long[capacity];
+    private byte[]?[]? _strings = strings ? new byte[]?[capacity] : null;
     private int _count;
 
     public void Add(long time, long bits, byte[]? s)
@@ -140,10 +140,41 @@ internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
     /// <summary>The points of one file's key in [min, max], tombstones applied, in time order.</summary>
     public Run ReadRun(TsmReader file, int keyIndex, long minTime, long maxTime)
     {
+        // Sized from the index: doubling from a small array to a key's 8,640 points of a day copies the run
+        // eight times and ends in a 128 KiB array, on the large object heap.
+        var run = new RunBuilder(file.GetKey(keyIndex).Type == FieldType.String, Math.Max(Extent(file, keyIndex, minTime, maxTime).Count, 1));
+        AppendRun(file, keyIndex, minTime, maxTime, ref run);
+        return run.Build();
+    }
+
+    /// <summary>
+    /// From the index alone, the blocks of one file's key overlapping [min, max]: their point count and time
+    /// bounds (an upper bound of what <see cref="AppendRun"/> adds, before tombstones and the range's edges).
+    /// </summary>
+    public static (int Count, long MinTime, long MaxTime) Extent(TsmReader file, int keyIndex, long minTime, long maxTime)
+    {
+        int count = 0;
+        long lo = long.MaxValue;
+        long hi = long.MinValue;
+        foreach (TsmIndexEntry e in file.BlocksOverlapping(file.GetKey(keyIndex), minTime, maxTime))
+        {
+            count += e.Count;
+            lo = Math.Min(lo, e.MinTime);
+            hi = Math.Max(hi, e.MaxTime);
+        }
+
+        return (count, lo, hi);
+    }
+
+    /// <summary>
+    /// Adds the points of one file's key in [min, max], tombstones applied, in time order, to <paramref name="run"/>;
+    /// the caller makes sure they all come after the points already in it.
+    /// </summary>
+    public void AppendRun(TsmReader file, int keyIndex, long minTime, long maxTime, ref RunBuilder run)
+    {
         TsmKey key = file.GetKey(keyIndex);
         IReadOnlyList<Tombstone> deleted = file.Tombstones.For(key.SeriesKey, key.Field);
         bool isString = key.Type == FieldType.String;
-        var run = new RunBuilder(isString);
         foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
         {
             if (deleted.Count > 0 && TombstoneFilter.CoversBlock(e, deleted))
@@ -163,8 +194,6 @@ internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
                 run.Add(t, _bits[i], isString ? _strings[i].ToArray() : null);
             }
         }
-
-        return run.Build();
     }
 
     /// <summary>Decodes one block into <see cref="Times"/>, <see cref="Bits"/> and <see cref="Strings"/>; returns its point count.</summary>
