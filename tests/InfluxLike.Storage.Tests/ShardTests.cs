@@ -50,8 +50,8 @@ public class ShardTests
     [InlineData(true)]
     public async Task Reads_across_files_match_a_model_whether_the_files_follow_one_another_or_overlap(bool overlap)
     {
-        // Each file's run is sized from the index and the runs are merged, the newest value of a timestamp winning:
-        // the same points as a plain model, for ranges cutting blocks, whether the runs merge by appending or not.
+        // Files that follow one another in time are read into one run; overlapping ones are merged, the newest
+        // value of a timestamp winning. Both must give the same points as a plain model, for ranges cutting blocks.
         using var dir = new TempDir();
         await using var shard = Shard.Open(dir.Path, new ShardOptions { MaxPointsPerBlock = 10 });
         var random = new Random(overlap ? 2 : 1);

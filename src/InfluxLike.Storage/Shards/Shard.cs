@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using InfluxLike.LineProtocol;
 using InfluxLike.Storage.Cache;
@@ -62,6 +63,9 @@ public sealed record ShardWriteResult(int Written, IReadOnlyList<(PointValue Val
 public sealed class Shard : IAsyncDisposable
 {
     private const string WalDirectory = "wal";
+
+    // Files of a shard a read keeps its per-file state for on the stack (more are rented).
+    private const int MaxStackFiles = 32;
     private const string QuarantineSuffix = TsmFileName.QuarantineSuffix;
 
     private readonly string _directory;
@@ -501,30 +505,74 @@ public sealed class Shard : IAsyncDisposable
         // could miss it in both). Cache values are applied last: they are the newest.
         CacheEntry? cached = _cache.Read(seriesKey, field, minTime, maxTime);
 
-        // Each file gives one sorted run (a key's blocks in one file never overlap); runs are merged oldest
-        // first, a newer run winning a timestamp both hold. Snapshots cut time in order, so runs usually
-        // follow one another and the merge is an append.
+        // Each file gives one sorted run (a key's blocks in one file never overlap). Snapshots cut time in
+        // order, so the files' blocks of a key usually follow one another (the index tells): then every file
+        // appends to one run sized from the index, each point copied once. Otherwise runs are merged oldest
+        // first, a newer run winning a timestamp both hold (merging pairwise copied the 24 h TSBS workload's
+        // 6 files' points 4 times over).
         Run merged = default;
         bool any = false;
         FileSet set = AcquireFiles();
+        TsmReader[] files = set.Files;
+        int[]? rented = null;
+        Span<int> keys = files.Length <= MaxStackFiles ? stackalloc int[MaxStackFiles] : (rented = ArrayPool<int>.Shared.Rent(files.Length));
         try
         {
-            using var decoder = new BlockDecoder(_options.MaxPointsPerBlock);
-            foreach (TsmReader file in set.Files)
+            int capacity = 0;
+            bool ordered = true;
+            bool isString = false;
+            long lastMax = long.MinValue;
+            for (int f = 0; f < files.Length; f++)
             {
-                if (!file.TryFind(seriesKey, field, out int k))
+                keys[f] = -1;
+                if (!files[f].TryFind(seriesKey, field, out int k))
                 {
                     continue;
                 }
 
-                Run run = decoder.ReadRun(file, k, minTime, maxTime);
-                merged = any ? Run.Merge(merged, run) : run;
+                var (count, lo, hi) = BlockDecoder.Extent(files[f], k, minTime, maxTime);
+                if (count == 0)
+                {
+                    continue; // no block in range: an empty run, which merges to nothing
+                }
+
+                keys[f] = k;
+                isString = files[f].GetKey(k).Type == FieldType.String;
+                ordered &= lo > lastMax;
+                lastMax = hi;
+                capacity += count;
+            }
+
+            using var decoder = new BlockDecoder(_options.MaxPointsPerBlock);
+            var builder = new RunBuilder(isString, ordered ? Math.Max(capacity, 1) : 1);
+            for (int f = 0; f < files.Length; f++)
+            {
+                if (keys[f] < 0)
+                {
+                    continue;
+                }
+
+                if (ordered)
+                {
+                    decoder.AppendRun(files[f], keys[f], minTime, maxTime, ref builder);
+                    merged = builder.Build();
+                }
+                else
+                {
+                    Run run = decoder.ReadRun(files[f], keys[f], minTime, maxTime);
+                    merged = any ? Run.Merge(merged, run) : run;
+                }
+
                 any = true;
             }
         }
         finally
         {
             set.Release();
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
         }
 
         if (cached is not null && cached.Count > 0)
