@@ -462,6 +462,7 @@ public sealed class ShardCache
                     Array.Copy(_strings, strings, Count);
                     _strings = strings;
                 }
+
                 Frozen = false;
             }
 

@@ -555,7 +555,6 @@ public sealed class Shard : IAsyncDisposable
                 if (ordered)
                 {
                     decoder.AppendRun(files[f], keys[f], minTime, maxTime, ref builder);
-                    merged = builder.Build();
                 }
                 else
                 {
@@ -564,6 +563,11 @@ public sealed class Shard : IAsyncDisposable
                 }
 
                 any = true;
+            }
+
+            if (ordered && any)
+            {
+                merged = builder.Build();
             }
         }
         finally
