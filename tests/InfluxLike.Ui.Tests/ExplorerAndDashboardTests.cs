@@ -188,6 +188,40 @@ public sealed class ExplorerAndDashboardTests(Browser browser, LiveServer server
         Assert.All(ui.ConsoleErrors, e => Assert.Contains("status of 400", e, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Text_typed_while_the_builder_loads_its_schema_is_kept_and_not_run()
+    {
+        await WriteCpuAsync();
+        await using UiPage ui = await UiPage.OpenAsync(browser, server.BaseAddress, LiveServer.Token);
+        IPage page = ui.Page;
+        // hold the builder's schema query until the user has typed
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int held = 0, runs = 0;
+        await page.RouteAsync("**/api/v2/query?*", async route =>
+        {
+            string body = route.Request.PostData ?? "";
+            if (body.Contains("schema.measurements", StringComparison.Ordinal) && Interlocked.Increment(ref held) == 1)
+            {
+                await release.Task;
+            }
+            else if (!body.Contains("schema.", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref runs);
+            }
+
+            await route.ContinueAsync();
+        });
+        await ui.GotoAsync("#/explorer");
+        await ui.SetScriptAsync("from(bucket: \"metrics\") |> range(start: -1h) |> coun");
+        release.SetResult();
+        await Assertions.Expect(page.Locator("#measurement option", new PageLocatorOptions { HasText = "cpu" })).ToBeAttachedAsync();
+        // the builder's remaining schema queries, then whatever it would do after them
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.Equal(1, held);
+        Assert.Equal("from(bucket: \"metrics\") |> range(start: -1h) |> coun", await ui.ScriptAsync());
+        Assert.Equal(0, runs);
+    }
+
     private static ILocator Completion(IPage page, string label) =>
         page.Locator(".cm-tooltip-autocomplete .cm-completionLabel").Filter(new LocatorFilterOptions { HasTextRegex = new Regex("^" + Regex.Escape(label) + "$") });
 

@@ -146,10 +146,17 @@ export function explorerPage(): Page {
   void (async () => {
     fill(bucket, state.buckets.map((b) => b.name), true);
     // a script kept from last time: show its bucket in the builder, without rewriting the script
-    const kept = /from\s*\(\s*bucket\s*:\s*"([^"]*)"/.exec(editor.text())?.[1];
+    let initial = editor.text();
+    const kept = /from\s*\(\s*bucket\s*:\s*"([^"]*)"/.exec(initial)?.[1];
     if (kept && state.buckets.some((b) => b.name === kept)) { bucket.value = kept; await loadMeasurements(); }
-    else if (!editor.text() && state.buckets.length) { bucket.value = state.buckets[0].name; await loadMeasurements(); build(); }
-    if (editor.text().trim()) await run();
+    else if (!initial && state.buckets.length) {
+      bucket.value = state.buckets[0].name;
+      await loadMeasurements();
+      // the user may have started typing while the schema loaded: their text wins over the builder's
+      if (!editor.text()) { build(); initial = editor.text(); }
+    }
+    // run the script the page opened with, not one the user is half-way through typing
+    if (initial.trim() && editor.text() === initial) await run();
   })();
 
   const element = h("section", { class: "page explorer", "aria-label": "Data explorer" },
