@@ -365,6 +365,8 @@ public static class AnnotatedCsvReader
 /// </summary>
 public sealed class AnnotatedCsvWriter
 {
+    // Rows are formatted into _line and handed to the output once it holds FlushAt chars, and at each table's end.
+    private const int FlushAt = 16 * 1024;
     private readonly TextWriter _out;
     private readonly CsvDialect _dialect;
     private string? _result;
@@ -372,6 +374,8 @@ public sealed class AnnotatedCsvWriter
     private ColumnMeta[]? _schema;
     private bool[]? _schemaKey;
     private bool _wroteAny;
+    private char[] _line = new char[FlushAt + 1024];
+    private int _length;
 
     public AnnotatedCsvWriter(TextWriter output, CsvDialect? dialect = null)
     {
@@ -410,8 +414,8 @@ public sealed class AnnotatedCsvWriter
 
         _wroteAny = true;
         char d = _dialect.Delimiter;
-        var line = new StringBuilder(128);
         string resultCell = _dialect.DefaultRow ? "" : Quote(result);
+        string tableCell = _tableId.ToString(CultureInfo.InvariantCulture);
 
         // A constant column (the group key's, typically) is formatted once per table, not once per row.
         var constants = new string?[table.Columns.Length];
@@ -423,28 +427,100 @@ public sealed class AnnotatedCsvWriter
             }
         }
 
+        // Rows are formatted into one char buffer, numbers and times in place, and handed to the writer in runs.
         for (int row = 0; row < table.Rows; row++)
         {
-            line.Clear();
-            line.Append(d).Append(resultCell).Append(d).Append(_tableId);
-            for (int c = 0; c < table.Columns.Length; c++)
+            Put(d);
+            Put(resultCell);
+            Put(d);
+            Put(tableCell);
+            for (int c = 0; c < constants.Length; c++)
             {
-                line.Append(d);
+                Put(d);
                 if (constants[c] is { } text)
                 {
-                    line.Append(text);
+                    Put(text);
                 }
                 else
                 {
-                    AppendCell(line, table.Data[c], row);
+                    PutCell(table.Data[c], row);
                 }
             }
 
-            line.Append("\r\n");
-            _out.Write(line);
+            Put('\r');
+            Put('\n');
+            if (_length > FlushAt)
+            {
+                FlushLine();
+            }
         }
 
+        FlushLine();
         _tableId++;
+    }
+
+    private void FlushLine()
+    {
+        _out.Write(_line, 0, _length);
+        _length = 0;
+    }
+
+    private Span<char> Room(int count)
+    {
+        if (_line.Length - _length < count)
+        {
+            Array.Resize(ref _line, Math.Max(_line.Length * 2, _length + count));
+        }
+
+        return _line.AsSpan(_length);
+    }
+
+    private void Put(char c)
+    {
+        Room(1)[0] = c;
+        _length++;
+    }
+
+    private void Put(string s)
+    {
+        s.CopyTo(Room(s.Length));
+        _length += s.Length;
+    }
+
+    private void PutCell(ColumnData column, int row)
+    {
+        if (column.IsNull(row))
+        {
+            return;
+        }
+
+        if (column.Type == Kind.String)
+        {
+            Put(Quote(column.Strings![row]!));
+            return;
+        }
+
+        long bits = column.Bits![row];
+        int written;
+        switch (column.Type)
+        {
+            case Kind.Int: bits.TryFormat(Room(20), out written, default, CultureInfo.InvariantCulture); _length += written; break;
+            case Kind.UInt: ((ulong)bits).TryFormat(Room(20), out written, default, CultureInfo.InvariantCulture); _length += written; break;
+            case Kind.Float:
+                double v = BitConverter.Int64BitsToDouble(bits);
+                if (Formats.TryFormatFloat(v, Room(32), out written))
+                {
+                    _length += written;
+                }
+                else
+                {
+                    Put(Formats.Float(v));
+                }
+
+                break;
+            case Kind.Bool: Put(bits != 0 ? "true" : "false"); break;
+            case Kind.Time: _length += Formats.FormatTime(bits, Room(Formats.MaxTimeLength)); break;
+        }
     }
 
     /// <summary>An error that arrived after rows were written: Flux's in-band error table.</summary>
@@ -539,25 +615,6 @@ public sealed class AnnotatedCsvWriter
         Kind.Time => Formats.Time(v.AsTime),
         _ => "",
     };
-
-    private void AppendCell(StringBuilder sb, ColumnData column, int row)
-    {
-        if (column.IsNull(row))
-        {
-            return;
-        }
-
-        long bits = column.Type == Kind.String ? 0 : column.Bits![row];
-        switch (column.Type)
-        {
-            case Kind.String: sb.Append(Quote(column.Strings![row]!)); break;
-            case Kind.Int: sb.Append(bits); break;
-            case Kind.UInt: sb.Append((ulong)bits); break;
-            case Kind.Float: sb.Append(Formats.Float(BitConverter.Int64BitsToDouble(bits))); break;
-            case Kind.Bool: sb.Append(bits != 0 ? "true" : "false"); break;
-            case Kind.Time: sb.Append(Formats.Time(bits)); break;
-        }
-    }
 
     private string Quote(string s)
     {

@@ -246,9 +246,9 @@ public static class Grouping
                 continue;
             }
 
-            ColumnData times = table.Data[rk];
+            ColumnData rowColumn = table.Data[rk];
             Kind kind = table.Columns[rk].Type;
-            if (kind is not (Kind.Time or Kind.Int) || (rowKind != Kind.Null && kind != rowKind) || times.IsConstant)
+            if (kind is not (Kind.Time or Kind.Int) || (rowKind != Kind.Null && kind != rowKind) || rowColumn.IsConstant)
             {
                 return null;
             }
@@ -256,7 +256,7 @@ public static class Grouping
             rowKind = kind;
             for (int r = 0; r < table.Rows; r++)
             {
-                if (times.IsNull(r))
+                if (rowColumn.IsNull(r))
                 {
                     return null;
                 }
@@ -278,32 +278,17 @@ public static class Grouping
             total += table.Rows;
         }
 
-        // Distinct row keys, sorted.
-        var all = new long[total];
-        int n = 0;
-        foreach (Table table in tables)
+        if (key.Contains(rowKey[0]))
         {
-            if (!table.IsEmpty)
-            {
-                table.Data[table.IndexOf(rowKey[0])].Bits.AsSpan(0, table.Rows).CopyTo(all.AsSpan(n));
-                n += table.Rows;
-            }
+            return null;
         }
 
-        Array.Sort(all);
-        int distinct = 0;
-        for (int i = 0; i < all.Length; i++)
-        {
-            if (distinct == 0 || all[i] != all[distinct - 1])
-            {
-                all[distinct++] = all[i];
-            }
-        }
-
-        var times1 = all.AsSpan(0, distinct);
+        long[] times = DistinctRowTimes(tables, rowKey[0], total, out int distinct);
         var columnIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        var cellColumns = new List<Value[]>();
-        var cellTypes = new List<Kind>();
+        var cellKinds = new List<Kind>();
+        var cellBits = new List<long[]?>();
+        var cellStrings = new List<string?[]?>();
+        var cellSet = new List<bool[]>();
         for (int t = 0; t < tables.Count; t++)
         {
             Table table = tables[t];
@@ -314,49 +299,159 @@ public static class Grouping
 
             int vIdx = table.IndexOf(valueColumn);
             Kind type = table.Columns[vIdx].Type;
-            if (!columnIndex.TryGetValue(names[t], out int c))
+            if (type == Kind.Null)
             {
-                columnIndex[names[t]] = c = cellColumns.Count;
-                cellColumns.Add(new Value[distinct]);
-                cellTypes.Add(type);
-            }
-            else if (cellTypes[c] != type)
-            {
-                throw new QueryException($"pivot: column \"{names[t]}\" gets values of two types ({Value.KindName(cellTypes[c])} and {Value.KindName(type)})");
+                return null;
             }
 
+            if (!columnIndex.TryGetValue(names[t], out int c))
+            {
+                if (builder.IndexOf(names[t]) >= 0)
+                {
+                    return null; // a pivoted column named like a key or row-key column: the general way decides
+                }
+
+                columnIndex[names[t]] = c = cellKinds.Count;
+                cellKinds.Add(type);
+                cellBits.Add(type == Kind.String ? null : new long[distinct]);
+                cellStrings.Add(type == Kind.String ? new string?[distinct] : null);
+                cellSet.Add(new bool[distinct]);
+            }
+            else if (cellKinds[c] != type)
+            {
+                throw new QueryException($"pivot: column \"{names[t]}\" gets values of two types ({Value.KindName(cellKinds[c])} and {Value.KindName(type)})");
+            }
+
+            // Both time lists are ascending: walk them together (a later table's cell wins, as in the general way).
             long[] rowTimes = table.Data[table.IndexOf(rowKey[0])].Bits!;
             ColumnData values = table.Data[vIdx];
-            Value[] cells = cellColumns[c];
+            bool[] set = cellSet[c];
+            long[]? bits = cellBits[c];
+            string?[]? strings = cellStrings[c];
+            long[]? sourceBits = type == Kind.String ? null : values.Bits;
+            string?[]? sourceStrings = type == Kind.String ? values.Strings : null;
+            int at = 0;
             for (int r = 0; r < table.Rows; r++)
             {
-                cells[times1.BinarySearch(rowTimes[r])] = values.Get(r); // a later table's cell wins, as in the general way
+                long time = rowTimes[r];
+                if (at >= distinct || times[at] != time)
+                {
+                    at = times.AsSpan(0, distinct).BinarySearch(time);
+                }
+
+                if (values.IsNull(r))
+                {
+                    set[at] = false;
+                }
+                else
+                {
+                    set[at] = true;
+                    if (bits is not null)
+                    {
+                        bits[at] = sourceBits![r];
+                    }
+                    else
+                    {
+                        strings![at] = sourceStrings![r];
+                    }
+                }
+
+                at++;
             }
         }
 
-        builder.AddColumn(rowKey[0], rowKind);
-        int[] added = [.. columnIndex.Keys.Select((name, i) => builder.AddColumn(name, cellTypes[i]))];
-        int rowColumn = builder.IndexOf(rowKey[0]);
-        for (int row = 0; row < distinct; row++)
+        // Key columns hold one value in every row; the row key and the pivoted cells are built as arrays.
+        var columns = new List<ColumnMeta>(key.Columns.Length + 1 + cellKinds.Count);
+        var data = new List<ColumnData>(columns.Capacity);
+        for (int k = 0; k < key.Columns.Length; k++)
         {
-            builder[rowColumn].Append(rowKind == Kind.Time ? Value.Time(times1[row]) : Value.Int(times1[row]));
-            for (int k = 0; k < key.Columns.Length; k++)
+            Kind kind = key.Columns[k].Type == Kind.Null ? Kind.String : key.Columns[k].Type;
+            columns.Add(new ColumnMeta(key.Columns[k].Name, kind));
+            data.Add(ColumnData.Constant(kind, key.Values[k], distinct));
+        }
+
+        columns.Add(new ColumnMeta(rowKey[0], rowKind));
+        data.Add(new ColumnData(rowKind, times.Length == distinct ? times : times[..distinct], null, null));
+        foreach (var (name, c) in columnIndex)
+        {
+            bool[] set = cellSet[c];
+            bool[]? nulls = null;
+            if (set.AsSpan().Contains(false))
             {
-                if (key.Columns[k].Name != rowKey[0])
+                nulls = new bool[distinct];
+                for (int i = 0; i < distinct; i++)
                 {
-                    builder[k].Append(key.Values[k]);
+                    nulls[i] = !set[i];
                 }
             }
 
-            for (int c = 0; c < added.Length; c++)
-            {
-                builder[added[c]].Append(cellColumns[c][row]);
-            }
-
-            builder.EndRow();
+            columns.Add(new ColumnMeta(name, cellKinds[c]));
+            data.Add(new ColumnData(cellKinds[c], cellBits[c], cellStrings[c], cellStrings[c] is null ? nulls : null));
         }
 
-        return builder.Build();
+        return new Table(key, [.. columns], [.. data], distinct);
+    }
+
+    /// <summary>
+    /// The distinct values of the row-key column over all tables, ascending. Storage tables of one series share their
+    /// times, so the usual case is one table's column as it is; otherwise the columns are merged and sorted.
+    /// </summary>
+    private static long[] DistinctRowTimes(List<Table> tables, string rowKey, int total, out int distinct)
+    {
+        long[]? shared = null;
+        int rows = 0;
+        bool same = true;
+        foreach (Table table in tables)
+        {
+            if (table.IsEmpty)
+            {
+                continue;
+            }
+
+            long[] bits = table.Data[table.IndexOf(rowKey)].Bits!;
+            if (shared is null)
+            {
+                shared = bits;
+                rows = table.Rows;
+                for (int i = 1; i < rows && same; i++)
+                {
+                    same = bits[i] > bits[i - 1];
+                }
+            }
+            else if (same)
+            {
+                same = table.Rows == rows && (ReferenceEquals(bits, shared) || bits.AsSpan(0, rows).SequenceEqual(shared.AsSpan(0, rows)));
+            }
+        }
+
+        if (same && shared is not null)
+        {
+            distinct = rows;
+            return shared;
+        }
+
+        var all = new long[total];
+        int n = 0;
+        foreach (Table table in tables)
+        {
+            if (!table.IsEmpty)
+            {
+                table.Data[table.IndexOf(rowKey)].Bits.AsSpan(0, table.Rows).CopyTo(all.AsSpan(n));
+                n += table.Rows;
+            }
+        }
+
+        Array.Sort(all);
+        distinct = 0;
+        for (int i = 0; i < all.Length; i++)
+        {
+            if (distinct == 0 || all[i] != all[distinct - 1])
+            {
+                all[distinct++] = all[i];
+            }
+        }
+
+        return all;
     }
 
     private sealed class RowKeyComparer : IComparer<Value[]>

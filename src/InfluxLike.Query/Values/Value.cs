@@ -288,6 +288,16 @@ public static class Formats
     /// <summary>RFC 3339 with as many fractional digits as needed (Go's RFC3339Nano), always UTC "Z".</summary>
     public static string Time(long unixNanoseconds)
     {
+        Span<char> text = stackalloc char[MaxTimeLength];
+        return new string(text[..FormatTime(unixNanoseconds, text)]);
+    }
+
+    /// <summary>The longest text <see cref="FormatTime"/> writes: <c>yyyy-MM-ddTHH:mm:ss.fffffffffZ</c>.</summary>
+    public const int MaxTimeLength = 30;
+
+    /// <summary><see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long); the length written.</summary>
+    public static int FormatTime(long unixNanoseconds, Span<char> destination)
+    {
         long seconds = Math.DivRem(unixNanoseconds, 1_000_000_000, out long nanos);
         if (nanos < 0)
         {
@@ -295,14 +305,74 @@ public static class Formats
             seconds--;
         }
 
-        var dt = DateTime.UnixEpoch.AddSeconds(seconds);
-        string text = dt.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
-        if (nanos == 0)
+        long days = Math.DivRem(seconds, 86_400, out long secondOfDay);
+        if (secondOfDay < 0)
         {
-            return text + "Z";
+            secondOfDay += 86_400;
+            days--;
         }
 
-        return text + "." + nanos.ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0') + "Z";
+        // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
+        long z = days + 719_468;
+        long era = (z >= 0 ? z : z - 146_096) / 146_097;
+        long dayOfEra = z - (era * 146_097);
+        long yearOfEra = (dayOfEra - (dayOfEra / 1460) + (dayOfEra / 36_524) - (dayOfEra / 146_096)) / 365;
+        long dayOfYear = dayOfEra - ((365 * yearOfEra) + (yearOfEra / 4) - (yearOfEra / 100));
+        long mp = ((5 * dayOfYear) + 2) / 153;
+        int day = (int)(dayOfYear - (((153 * mp) + 2) / 5) + 1);
+        int month = (int)(mp < 10 ? mp + 3 : mp - 9);
+        int year = (int)(yearOfEra + (era * 400) + (month <= 2 ? 1 : 0));
+
+        Digits(destination, 0, year, 4);
+        destination[4] = '-';
+        Digits(destination, 5, month, 2);
+        destination[7] = '-';
+        Digits(destination, 8, day, 2);
+        destination[10] = 'T';
+        Digits(destination, 11, (int)(secondOfDay / 3600), 2);
+        destination[13] = ':';
+        Digits(destination, 14, (int)(secondOfDay / 60 % 60), 2);
+        destination[16] = ':';
+        Digits(destination, 17, (int)(secondOfDay % 60), 2);
+        int length = 19;
+        if (nanos != 0)
+        {
+            destination[19] = '.';
+            Digits(destination, 20, (int)nanos, 9);
+            length = 29;
+            while (destination[length - 1] == '0')
+            {
+                length--;
+            }
+        }
+
+        destination[length] = 'Z';
+        return length + 1;
+
+        static void Digits(Span<char> to, int at, int value, int count)
+        {
+            for (int i = at + count - 1; i >= at; i--)
+            {
+                to[i] = (char)('0' + (value % 10));
+                value /= 10;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Float"/> into <paramref name="destination"/> when it fits without an exponent (almost always); false
+    /// otherwise, and the caller uses <see cref="Float"/>.
+    /// </summary>
+    public static bool TryFormatFloat(double v, Span<char> destination, out int written)
+    {
+        if (double.IsFinite(v) && v.TryFormat(destination, out written, "R", CultureInfo.InvariantCulture)
+            && destination[..written].IndexOfAny('E', 'e') < 0)
+        {
+            return true;
+        }
+
+        written = 0;
+        return false;
     }
 
     public static string Duration(FluxDuration d)

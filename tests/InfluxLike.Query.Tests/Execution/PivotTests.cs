@@ -10,7 +10,7 @@ namespace InfluxLike.Query.Tests.Execution;
 /// </summary>
 public sealed class PivotTests
 {
-    private static Table Series(string field, long[] times, double[] values, bool constant)
+    private static Table Series(string field, long[] times, double[] values, bool[]? nulls, bool constant)
     {
         var key = new GroupKey([new ColumnMeta("_field", Kind.String), new ColumnMeta("_measurement", Kind.String)], [Value.String(field), Value.String("m")]);
         int n = times.Length;
@@ -18,7 +18,7 @@ public sealed class PivotTests
         return new Table(
             key,
             [new ColumnMeta("_time", Kind.Time), new ColumnMeta("_value", Kind.Float), new ColumnMeta("_field", Kind.String), new ColumnMeta("_measurement", Kind.String)],
-            [new ColumnData(Kind.Time, times, null, null), new ColumnData(Kind.Float, [.. values.Select(BitConverter.DoubleToInt64Bits)], null, null), Str(field), Str("m")],
+            [new ColumnData(Kind.Time, times, null, null), new ColumnData(Kind.Float, [.. values.Select(BitConverter.DoubleToInt64Bits)], null, nulls), Str(field), Str("m")],
             n);
     }
 
@@ -28,17 +28,20 @@ public sealed class PivotTests
         var random = new Random(11);
         for (int round = 0; round < 40; round++)
         {
+            // often every series shares its times (one point per field per timestamp, as stored)
+            long[]? shared = random.Next(2) == 0 ? [.. Enumerable.Range(0, random.Next(0, 30)).Select(_ => (long)random.Next(0, 40)).Distinct().Order()] : null;
             var specs = Enumerable.Range(0, random.Next(1, 6)).Select(i =>
             {
                 string field = "f" + random.Next(4); // repeated names: later tables win a cell
-                long[] times = [.. Enumerable.Range(0, random.Next(0, 30)).Select(_ => (long)random.Next(0, 40)).Distinct().Order()];
+                long[] times = shared ?? [.. Enumerable.Range(0, random.Next(0, 30)).Select(_ => (long)random.Next(0, 40)).Distinct().Order()];
                 double[] values = [.. times.Select(_ => random.NextDouble())];
-                return (field, times, values);
+                bool[]? nulls = random.Next(3) == 0 ? [.. times.Select(_ => random.Next(4) == 0)] : null;
+                return (field, times, values, nulls);
             }).ToList();
 
             var context = new QueryContext();
-            var fast = Grouping.Pivot([.. specs.Select(s => Series(s.field, s.times, s.values, constant: true))], ["_time"], ["_field"], "_value", context).ToList();
-            var general = Grouping.Pivot([.. specs.Select(s => Series(s.field, s.times, s.values, constant: false))], ["_time"], ["_field"], "_value", context).ToList();
+            var fast = Grouping.Pivot([.. specs.Select(s => Series(s.field, s.times, s.values, s.nulls, constant: true))], ["_time"], ["_field"], "_value", context).ToList();
+            var general = Grouping.Pivot([.. specs.Select(s => Series(s.field, s.times, s.values, s.nulls, constant: false))], ["_time"], ["_field"], "_value", context).ToList();
             string? diff = TableComparer.Diff(fast, general);
             Assert.True(diff is null, diff);
             Assert.Equal(fast.Sum(t => t.Rows), general.Sum(t => t.Rows));
