@@ -312,6 +312,141 @@ public sealed class TableBuilder
         return map;
     }
 
+    /// <summary>
+    /// All rows of <paramref name="tables"/>, in order, as one table with key <paramref name="key"/>: what appending each
+    /// with <see cref="AppendTable"/> builds, with each column sized once, and kept as one value where every table
+    /// holds the same one there (the tables' <c>_start</c>, <c>_measurement</c>... when <c>group()</c> merges series).
+    /// </summary>
+    public static Table Concat(GroupKey key, IReadOnlyList<Table> tables)
+    {
+        var schema = new TableBuilder(key);
+        var maps = new int[tables.Count][];
+        int total = 0;
+        for (int t = 0; t < tables.Count; t++)
+        {
+            maps[t] = schema.MapColumns(tables[t]);
+            total += tables[t].Rows;
+        }
+
+        var columns = new ColumnMeta[schema._columns.Count];
+        var data = new ColumnData[columns.Length];
+        var sources = new ColumnData?[tables.Count];
+        for (int c = 0; c < columns.Length; c++)
+        {
+            var meta = schema._columns[c];
+            for (int t = 0; t < tables.Count; t++)
+            {
+                int from = Array.IndexOf(maps[t], c);
+                sources[t] = from < 0 || tables[t].Columns[from].Type == Kind.Null ? null : tables[t].Data[from];
+            }
+
+            if (meta.Type == Kind.Null)
+            {
+                // A column that never got a value is typed string, as Flux does for all-null columns.
+                meta = meta with { Type = Kind.String };
+                data[c] = ColumnData.Constant(Kind.String, Value.Null, total);
+            }
+            else
+            {
+                data[c] = SameEverywhere(tables, sources, out Value value) ? ColumnData.Constant(meta.Type, value, total) : Concat(meta.Type, tables, sources, total);
+            }
+
+            columns[c] = meta;
+        }
+
+        return new Table(key, columns, data, total);
+    }
+
+    // True when every row of every table holds the same value in this column (null where a table lacks it).
+    private static bool SameEverywhere(IReadOnlyList<Table> tables, ColumnData?[] sources, out Value value)
+    {
+        value = Value.Null;
+        bool first = true;
+        for (int t = 0; t < tables.Count; t++)
+        {
+            if (tables[t].IsEmpty)
+            {
+                continue;
+            }
+
+            ColumnData? source = sources[t];
+            if (source is not null && !source.IsConstant)
+            {
+                return false;
+            }
+
+            Value v = source?.ConstantValue ?? Value.Null;
+            if (first)
+            {
+                (value, first) = (v, false);
+            }
+            else if (v.IsNull != value.IsNull || (!v.IsNull && (v.Kind != value.Kind || (v.Kind == Kind.String ? v.AsString != value.AsString : v.Bits != value.Bits))))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static ColumnData Concat(Kind type, IReadOnlyList<Table> tables, ColumnData?[] sources, int total)
+    {
+        int at = 0;
+        if (type == Kind.String)
+        {
+            var strings = new string?[total];
+            for (int t = 0; t < tables.Count; t++)
+            {
+                int n = tables[t].Rows;
+                if (sources[t] is { } source)
+                {
+                    if (source.IsConstant)
+                    {
+                        strings.AsSpan(at, n).Fill(source.ConstantValue.IsNull ? null : source.ConstantValue.AsString);
+                    }
+                    else
+                    {
+                        source.Strings.AsSpan(0, n).CopyTo(strings.AsSpan(at));
+                    }
+                }
+
+                at += n;
+            }
+
+            return new ColumnData(type, null, strings, null);
+        }
+
+        var bits = new long[total];
+        bool[]? nulls = null;
+        for (int t = 0; t < tables.Count; t++)
+        {
+            int n = tables[t].Rows;
+            ColumnData? source = sources[t];
+            if (source is null || (source.IsConstant && source.ConstantValue.IsNull))
+            {
+                nulls ??= new bool[total];
+                nulls.AsSpan(at, n).Fill(true);
+            }
+            else if (source.IsConstant)
+            {
+                bits.AsSpan(at, n).Fill(source.ConstantValue.Bits);
+            }
+            else
+            {
+                source.Bits.AsSpan(0, n).CopyTo(bits.AsSpan(at));
+                if (source.Nulls is { } sourceNulls)
+                {
+                    nulls ??= new bool[total];
+                    sourceNulls.AsSpan(0, n).CopyTo(nulls.AsSpan(at));
+                }
+            }
+
+            at += n;
+        }
+
+        return new ColumnData(type, bits, null, nulls);
+    }
+
     public Table Build()
     {
         var columns = new ColumnMeta[_columns.Count];

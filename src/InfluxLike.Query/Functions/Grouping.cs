@@ -10,7 +10,9 @@ public static class Grouping
     /// <summary>group(columns:, mode:): regroup every row by the key columns; tables in order of first appearance.</summary>
     public static IEnumerable<Table> Group(IEnumerable<Table> input, string[] columns, bool except, QueryContext context)
     {
+        // Whole tables wait in a list and are concatenated once at the end; a group that also gets single rows is built row by row.
         var builders = new Dictionary<GroupKey, TableBuilder>();
+        var whole = new Dictionary<GroupKey, List<Table>>();
         var order = new List<GroupKey>();
         long reserved = 0;
         try
@@ -42,8 +44,19 @@ public static class Grouping
                 if (allInKey || table.IsEmpty)
                 {
                     var key = new GroupKey(metas, [.. keyColumns.Select(c => table.IsEmpty ? table.Key.Get(table.Columns[c].Name) : table.Data[c].Get(0))]);
-                    var builder = Builder(key);
-                    builder.AppendTable(table, builder.MapColumns(table));
+                    if (builders.TryGetValue(key, out var builder))
+                    {
+                        builder.AppendTable(table, builder.MapColumns(table));
+                    }
+                    else if (whole.TryGetValue(key, out var list))
+                    {
+                        list.Add(table);
+                    }
+                    else
+                    {
+                        whole[key] = [table];
+                        order.Add(key);
+                    }
 
                     continue;
                 }
@@ -58,7 +71,7 @@ public static class Grouping
 
             foreach (var key in order)
             {
-                var built = builders[key].Build();
+                var built = builders.TryGetValue(key, out var builder) ? builder.Build() : TableBuilder.Concat(key, whole[key]);
                 yield return new Table(TableOps.OrderKey(key, built.Columns), built.Columns, built.Data, built.Rows);
             }
         }
@@ -73,7 +86,17 @@ public static class Grouping
             {
                 builder = new TableBuilder(key);
                 builders[key] = builder;
-                order.Add(key);
+                if (whole.Remove(key, out var tables))
+                {
+                    foreach (var table in tables)
+                    {
+                        builder.AppendTable(table, builder.MapColumns(table));
+                    }
+                }
+                else
+                {
+                    order.Add(key);
+                }
             }
 
             return builder;

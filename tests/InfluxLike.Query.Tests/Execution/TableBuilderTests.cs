@@ -55,9 +55,11 @@ public class TableBuilderTests
             var whole = new TableBuilder(GroupKey.Empty);
             var byRow = new TableBuilder(GroupKey.Empty);
             int tables = random.Next(1, 5);
+            var all = new List<Table>();
             for (int t = 0; t < tables; t++)
             {
                 var table = RandomTable(random);
+                all.Add(table);
                 whole.AppendTable(table, whole.MapColumns(table));
                 var map = byRow.MapColumns(table);
                 for (int r = 0; r < table.Rows; r++)
@@ -66,17 +68,40 @@ public class TableBuilderTests
                 }
             }
 
-            Table a = whole.Build(), b = byRow.Build();
-            Assert.Equal(b.Rows, a.Rows);
-            Assert.Equal(b.Columns, a.Columns);
-            for (int c = 0; c < a.Columns.Length; c++)
+            Table b = byRow.Build();
+            foreach (Table a in new[] { whole.Build(), TableBuilder.Concat(GroupKey.Empty, all) })
             {
-                for (int r = 0; r < a.Rows; r++)
+                Assert.Equal(b.Rows, a.Rows);
+                Assert.Equal(b.Columns, a.Columns);
+                for (int c = 0; c < a.Columns.Length; c++)
                 {
-                    Assert.Equal(b.Data[c].Get(r), a.Data[c].Get(r));
+                    for (int r = 0; r < a.Rows; r++)
+                    {
+                        Assert.Equal(b.Data[c].Get(r), a.Data[c].Get(r));
+                        Assert.Equal(b.Data[c].IsNull(r), a.Data[c].IsNull(r));
+                    }
                 }
             }
         }
+    }
+
+    [Fact]
+    public void Concatenating_keeps_a_column_constant_only_where_every_table_holds_the_same_value()
+    {
+        Table Of(string host, double zero) => new(
+            GroupKey.Empty,
+            [new ColumnMeta("_measurement", Kind.String), new ColumnMeta("host", Kind.String), new ColumnMeta("z", Kind.Float)],
+            [ColumnData.Constant(Kind.String, Value.String("cpu"), 2), ColumnData.Constant(Kind.String, Value.String(host), 2), ColumnData.Constant(Kind.Float, Value.Float(zero), 2)],
+            2);
+
+        var merged = TableBuilder.Concat(GroupKey.Empty, [Of("a", 0.0), Of("b", -0.0), Of("b", 0.0)]);
+        Assert.True(merged.Data[0].IsConstant);
+        Assert.Equal("cpu", merged.Data[0].Get(5).AsString);
+        Assert.False(merged.Data[1].IsConstant);
+        Assert.Equal("a a b b b b", string.Join(' ', merged.Data[1].Strings!));
+        // 0 and -0 compare equal but print differently: not one value
+        Assert.False(merged.Data[2].IsConstant);
+        Assert.True(double.IsNegative(merged.Data[2].Get(2).AsFloat));
     }
 
     [Fact]
