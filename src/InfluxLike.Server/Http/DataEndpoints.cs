@@ -304,7 +304,7 @@ internal static class DataEndpoints
 
         ctx.Response.ContentType = "text/csv; charset=utf-8";
 
-        // The CSV writer writes whole tables synchronously; its 64 KiB buffer spills into the response as it
+        // The CSV writer writes whole tables synchronously; its buffer spills into the response as it
         // fills, so a large table streams with bounded memory. Blocking a thread for that is bounded too: at
         // most --max-concurrent-queries queries run at once.
         if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
@@ -312,7 +312,9 @@ internal static class DataEndpoints
             bodyControl.AllowSynchronousIO = true;
         }
 
-        var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 65536);
+        // 8 K chars (and its 24 KiB of encoded bytes) stay off the large object heap: one query's buffers there
+        // would bring a full collection every few queries.
+        var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 8192);
         await using (writer.ConfigureAwait(false))
         {
             var csv = new AnnotatedCsvWriter(writer, dialect);
