@@ -54,6 +54,11 @@ internal static class Commands
                 await Console.Error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
                 return 2;
             }
+            catch (Storage.Engine.DataFolderInUseException e)
+            {
+                await Console.Error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
         }
 
         var serve = new Command("serve", "Run the server (the default when no command is given)");

@@ -9,6 +9,31 @@ public class ClientCommandTests
     private const string Token = "cli-client-token-0123456789";
 
     [Fact]
+    public async Task A_second_server_on_the_same_data_folder_exits_with_a_clear_error_and_the_first_keeps_serving()
+    {
+        string dataDir = Path.Combine(Path.GetTempPath(), "influxlike-cli-lock-" + Guid.NewGuid().ToString("N"));
+        await using var server = await ServerProcess.StartAsync(
+            ["serve", "--http-bind-address", "127.0.0.1:0", "--data-dir", dataDir, "--init-org", "o", "--init-bucket", "b", "--init-token", Token]);
+        try
+        {
+            var second = await ServerProcess.RunToExitAsync(["serve", "--http-bind-address", "127.0.0.1:0", "--data-dir", dataDir], TimeSpan.FromSeconds(60));
+            Assert.True(second.ExitCode == 2, second.Output);
+            Assert.Contains("is in use by another InfluxLike process", second.Output, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(dataDir, "engine", "LOCK"), second.Output, StringComparison.Ordinal);
+
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            http.DefaultRequestHeaders.Add("Authorization", "Token " + Token);
+            var write = await http.PostAsync("/api/v2/write?org=o&bucket=b", new StringContent("m f=1"));
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, write.StatusCode);
+            Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Client_commands_write_query_and_manage_buckets_and_tokens()
     {
         string dataDir = Path.Combine(Path.GetTempPath(), "influxlike-cli-client-" + Guid.NewGuid().ToString("N"));

@@ -13,6 +13,30 @@ public class StorageEngineTests
         [.. e.Read(b, Encoding.UTF8.GetBytes(series), Encoding.UTF8.GetBytes(field), long.MinValue, long.MaxValue).Bits.Select(BitConverter.Int64BitsToDouble)];
 
     [Fact]
+    public async Task A_data_folder_opens_in_one_engine_at_a_time_and_is_free_again_once_it_closes()
+    {
+        using var dir = new TempDir();
+        BucketInfo bucket;
+        await using (var engine = StorageEngine.Open(dir.Path))
+        {
+            bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+            await engine.WriteLineProtocolAsync(bucket, "m f=1 1\n"u8.ToArray(), Precision.Nanoseconds, 0);
+            var refused = Assert.Throws<DataFolderInUseException>(() => StorageEngine.Open(dir.Path));
+            Assert.Contains(Path.GetFullPath(dir.Path), refused.Message, StringComparison.Ordinal);
+            Assert.Contains("in use", refused.Message, StringComparison.Ordinal);
+
+            // the refused open changed nothing: the first engine still writes and reads
+            await engine.WriteLineProtocolAsync(bucket, "m f=2 2\n"u8.ToArray(), Precision.Nanoseconds, 0);
+            Assert.Equal([1.0, 2.0], Floats(engine, bucket, "m", "f"));
+        }
+
+        await using (var reopened = StorageEngine.Open(dir.Path))
+        {
+            Assert.Equal([1.0, 2.0], Floats(reopened, reopened.Catalog.Buckets.Single(), "m", "f"));
+        }
+    }
+
+    [Fact]
     public async Task Good_lines_are_stored_bad_ones_reported_and_all_survives_a_restart()
     {
         using var dir = new TempDir();

@@ -108,9 +108,11 @@ public sealed class StorageEngine : IAsyncDisposable
     private readonly object _openLock = new();
     private readonly SemaphoreSlim _compactionSlots;
     private readonly ConcurrentQueue<DeleteProgress> _deletes = new();
+    private readonly DataFolderLock _folderLock;
 
-    private StorageEngine(string dataDir, EngineOptions options, Catalog catalog)
+    private StorageEngine(string dataDir, EngineOptions options, Catalog catalog, DataFolderLock folderLock)
     {
+        _folderLock = folderLock;
         _dataDir = dataDir;
         _options = options;
         Catalog = catalog;
@@ -190,10 +192,25 @@ public sealed class StorageEngine : IAsyncDisposable
     /// <summary>The IO budget shared by compactions (its rate can be changed while running).</summary>
     public IoBudget CompactionBudget { get; }
 
+    /// <exception cref="DataFolderInUseException">Another engine has <paramref name="dataDir"/> open.</exception>
     public static StorageEngine Open(string dataDir, EngineOptions? options = null)
     {
-        var catalog = Catalog.Open(dataDir);
         string full = Path.GetFullPath(dataDir);
+        var folderLock = DataFolderLock.Acquire(full);
+        try
+        {
+            return Open(full, options ?? new EngineOptions(), folderLock);
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
+    }
+
+    private static StorageEngine Open(string full, EngineOptions options, DataFolderLock folderLock)
+    {
+        var catalog = Catalog.Open(full);
 
         // A bucket dropped just before a crash may leave its folder behind: the catalog is the truth.
         string buckets = Path.Combine(full, "buckets");
@@ -209,7 +226,7 @@ public sealed class StorageEngine : IAsyncDisposable
             }
         }
 
-        return new(full, options ?? new EngineOptions(), catalog);
+        return new(full, options, catalog, folderLock);
     }
 
     /// <summary>
@@ -872,6 +889,7 @@ public sealed class StorageEngine : IAsyncDisposable
         }
 
         _buckets.Clear();
+        _folderLock.Dispose(); // last: the folder is free for another engine once every file is closed
     }
 
     private static (Dictionary<long, PooledList<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries, int Consumed) Parse(

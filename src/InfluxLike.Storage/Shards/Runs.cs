@@ -232,6 +232,18 @@ internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
         }
     }
 
+    /// <summary>Decodes only the values of a number block into <see cref="Bits"/> (see <see cref="TsmReader.ReadValues"/>); returns its point count.</summary>
+    public int DecodeValues(TsmReader file, in TsmIndexEntry e, FieldType type)
+    {
+        if (_bits.Length < e.Count)
+        {
+            _ts = new long[Math.Max(e.Count, maxPointsPerBlock)];
+            _bits = new long[_ts.Length];
+        }
+
+        return file.ReadValues(e, type, _bits);
+    }
+
     public static bool IsDeleted(IReadOnlyList<Tombstone> deleted, long t)
     {
         for (int i = 0; i < deleted.Count; i++)

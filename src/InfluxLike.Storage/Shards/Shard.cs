@@ -605,10 +605,13 @@ public sealed class Shard : IAsyncDisposable
         }
 
         FileSet set = AcquireFiles();
+        // One decoder per thread, kept between calls: lastpoint asks this for a thousand keys in a row.
+        BlockDecoder decoder = t_edgeDecoder ?? new BlockDecoder(TsmBlock.DefaultMaxPoints);
+        t_edgeDecoder = null; // not shared with a nested call while in use
+        bool strings = false;
         try
         {
             TsmReader[] files = set.Files;
-            using var decoder = new BlockDecoder(_options.MaxPointsPerBlock);
             for (int f = files.Length - 1; f >= 0; f--)
             {
                 TsmReader file = files[f];
@@ -635,6 +638,20 @@ public sealed class Shard : IAsyncDisposable
                         break;
                     }
 
+                    if (deleted.Count == 0 && e.MinTime >= minTime && e.MaxTime <= maxTime && key.Type is FieldType.Float or FieldType.Integer or FieldType.Unsigned)
+                    {
+                        // The whole block is in range: its edge point is at the index's time bound, only the values need decoding.
+                        int count = decoder.DecodeValues(file, e, key.Type);
+                        long edgeTime = last ? e.MaxTime : e.MinTime;
+                        if (!best.Found || (last ? edgeTime > best.Time : edgeTime < best.Time))
+                        {
+                            best = (true, edgeTime, decoder.Bits[last ? count - 1 : 0], null);
+                        }
+
+                        break;
+                    }
+
+                    strings |= key.Type == FieldType.String;
                     int n = decoder.Decode(file, e, key.Type);
                     bool foundInBlock = false;
                     for (int step = 0; step < n; step++)
@@ -665,10 +682,21 @@ public sealed class Shard : IAsyncDisposable
         finally
         {
             set.Release();
+            if (strings)
+            {
+                decoder.Dispose(); // its pooled string buffers may have grown large: not kept
+            }
+            else
+            {
+                t_edgeDecoder = decoder;
+            }
         }
 
         return best;
     }
+
+    [ThreadStatic]
+    private static BlockDecoder? t_edgeDecoder;
 
     /// <summary>
     /// Runs the next compaction the planner picks, if any (one at a time per shard; returns null at once when

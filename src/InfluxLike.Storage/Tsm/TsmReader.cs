@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.IO.MemoryMappedFiles;
@@ -229,6 +230,29 @@ public sealed unsafe class TsmReader : IDisposable
         if (!TsmBlock.TryDecodeTimestamps(block, h, timestamps) || !TsmBlock.TryDecodeStrings(block, h, values))
         {
             throw new CorruptionException(Path, entry.Offset, $"{h.Type} block does not decode as strings");
+        }
+
+        return h.Count;
+    }
+
+    /// <summary>
+    /// Only the values of a float, integer or unsigned block, as bit patterns; returns the number of points. For callers
+    /// that know the times from the index: a block's points are sorted and distinct, its first at MinTime, its last at MaxTime.
+    /// </summary>
+    public int ReadValues(in TsmIndexEntry entry, FieldType type, Span<long> bits)
+    {
+        BlockHeader h = ReadHeader(entry);
+        ReadOnlySpan<byte> block = GetBlock(entry);
+        bool decoded = type switch
+        {
+            FieldType.Float => TsmBlock.TryDecodeFloats(block, h, MemoryMarshal.Cast<long, double>(bits)),
+            FieldType.Integer => TsmBlock.TryDecodeIntegers(block, h, bits),
+            FieldType.Unsigned => TsmBlock.TryDecodeUnsigned(block, h, MemoryMarshal.Cast<long, ulong>(bits)),
+            _ => throw new ArgumentException($"values alone are read for numbers only, not {type}", nameof(type)),
+        };
+        if (!decoded)
+        {
+            throw new CorruptionException(Path, entry.Offset, $"{h.Type} block does not decode as {type}");
         }
 
         return h.Count;
