@@ -25,6 +25,77 @@ public class ShardCacheTests
     }
 
     [Fact]
+    public void Reads_and_edges_agree_with_a_model_on_random_writes_snapshots_and_deletes()
+    {
+        var random = new Random(5);
+        for (int round = 0; round < 300; round++)
+        {
+            var cache = new ShardCache();
+            // time -> the last value written there: the active writes, and those of the snapshot being written (until
+            // its file is durable and the cache lets them go)
+            var active = new SortedDictionary<long, long>();
+            var snapshot = new SortedDictionary<long, long>();
+            bool pending = false;
+            int steps = random.Next(0, 60);
+            for (int step = 0; step < steps; step++)
+            {
+                switch (random.Next(12))
+                {
+                    case 0 when !pending:
+                        cache.TakeSnapshot();
+                        (snapshot, active) = (active, snapshot);
+                        pending = true;
+                        break;
+                    case 1:
+                        cache.ClearSnapshot();
+                        snapshot.Clear();
+                        pending = false;
+                        break;
+                    case 2:
+                        long from = random.Next(0, 50), to = from + random.Next(0, 10);
+                        cache.Delete([("m"u8.ToArray(), "f"u8.ToArray())], from, to);
+                        foreach (var model in new[] { active, snapshot })
+                        {
+                            foreach (long t in model.Keys.Where(t => t >= from && t <= to).ToList())
+                            {
+                                model.Remove(t);
+                            }
+                        }
+
+                        break;
+                    default:
+                        long time = random.Next(0, 50), value = F(random.Next(1000));
+                        cache.Write("m"u8, "f"u8, FieldType.Float, time, value);
+                        active[time] = value;
+                        break;
+                }
+
+                long min = random.Next(-5, 50), max = min + random.Next(0, 40);
+                var merged = new SortedDictionary<long, long>(snapshot);
+                foreach (var (t, v) in active)
+                {
+                    merged[t] = v;
+                }
+
+                var expected = merged.Where(p => p.Key >= min && p.Key <= max).ToList();
+                CacheEntry? read = cache.Read("m"u8, "f"u8, min, max);
+                Assert.Equal(expected.Select(p => p.Key), read is null ? [] : read.Times.ToArray());
+                Assert.Equal(expected.Select(p => p.Value), read is null ? [] : read.Bits.ToArray());
+                foreach (bool last in new[] { true, false })
+                {
+                    var edge = cache.ReadEdge("m"u8, "f"u8, min, max, last);
+                    Assert.Equal(expected.Count > 0, edge.Found);
+                    if (edge.Found)
+                    {
+                        var want = last ? expected[^1] : expected[0];
+                        Assert.Equal((want.Key, want.Value), (edge.Time, edge.Bits));
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void A_field_keeps_one_type_per_shard_even_across_a_snapshot()
     {
         var cache = new ShardCache();

@@ -294,6 +294,9 @@ public sealed class ShardCache
                 return null;
             }
 
+            // Sorted once, in place, rather than in each reader's copy: after a WAL replay or with concurrent
+            // writers the active column is in arrival order, and every query would sort it again.
+            newer?.SortInPlace();
             var merged = new Column((older ?? newer)!.Type);
             foreach (Column? c in new[] { older, newer })
             {
@@ -315,6 +318,48 @@ public sealed class ShardCache
 
             merged.SortAndDeduplicate();
             return merged.ToEntry(seriesKey.ToArray(), field.ToArray()); // the merged column is this reader's own
+        }
+    }
+
+    /// <summary>
+    /// The first (or last) cached point of a key in [<paramref name="minTime"/>, <paramref name="maxTime"/>], the newest
+    /// write of a timestamp winning, found by binary search in the sorted columns instead of copying them.
+    /// </summary>
+    public (bool Found, long Time, long Bits, byte[]? String) ReadEdge(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, bool last)
+    {
+        lock (_lock)
+        {
+            Column? older = _snapshot is not null && _snapshot.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(seriesKey, out SeriesColumns? frozen) ? frozen.Find(field) : null;
+            Column? newer = _active.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(seriesKey, out SeriesColumns? live) ? live.Find(field) : null;
+            newer?.SortInPlace();
+            (bool Found, long Time, long Bits, byte[]? String) best = default;
+            foreach (Column? c in (ReadOnlySpan<Column?>)[older, newer]) // the newer last: it wins a timestamp both hold
+            {
+                if (c is null)
+                {
+                    continue;
+                }
+
+                // A snapshot's columns were sorted before they froze; the active one just now. Both are distinct by time.
+                ReadOnlySpan<long> times = c.Times;
+                int i = times.BinarySearch(last ? maxTime : minTime);
+                if (i < 0)
+                {
+                    i = last ? ~i - 1 : ~i;
+                }
+
+                if (i < 0 || i >= times.Length || times[i] < minTime || times[i] > maxTime)
+                {
+                    continue;
+                }
+
+                if (!best.Found || (last ? times[i] >= best.Time : times[i] <= best.Time))
+                {
+                    best = (true, times[i], c.Bits[i], c.StringAt(i));
+                }
+            }
+
+            return best;
         }
     }
 
@@ -491,6 +536,15 @@ public sealed class ShardCache
 
             Count = n;
             return removed;
+        }
+
+        /// <summary>Sorts an active column where it is (a frozen one is its snapshot's, and sorted already).</summary>
+        public void SortInPlace()
+        {
+            if (!Frozen)
+            {
+                SortAndDeduplicate();
+            }
         }
 
         // Stable by arrival for equal times, keeping the last: "last write wins".

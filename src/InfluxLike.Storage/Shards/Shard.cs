@@ -596,13 +596,7 @@ public sealed class Shard : IAsyncDisposable
     /// </summary>
     public (bool Found, long Time, long Bits, byte[]? String) ReadEdge(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, bool last)
     {
-        CacheEntry? cached = _cache.Read(seriesKey, field, minTime, maxTime);
-        (bool Found, long Time, long Bits, byte[]? String) best = default;
-        if (cached is not null && cached.Count > 0)
-        {
-            int i = last ? cached.Count - 1 : 0;
-            best = (true, cached.Times[i], cached.Bits[i], cached.Strings?[i]);
-        }
+        (bool Found, long Time, long Bits, byte[]? String) best = _cache.ReadEdge(seriesKey, field, minTime, maxTime, last);
 
         FileSet set = AcquireFiles();
         // One decoder per thread, kept between calls: lastpoint asks this for a thousand keys in a row.
