@@ -314,21 +314,52 @@ public static class SeriesFilters
             return null;
         }
 
+        // The series' columns as a one-row table of constants; series with the same tag keys (the usual case: one
+        // measurement's) share the column list, so the row function keeps its binding from one to the next.
         var row = new RowFunction(fn, interpreter);
+        ColumnMeta[] columns = [];
         return s =>
         {
-            var b = new TableBuilder(GroupKey.Empty);
-            b[b.AddColumn("_measurement", Kind.String)].AppendString(s.Measurement);
-            b[b.AddColumn("_field", Kind.String)].AppendString(s.Field);
-            foreach (var (k, v) in s.Tags)
+            if (!SameColumns(columns, s))
             {
-                b[b.AddColumn(k, Kind.String)].AppendString(v);
+                columns = new ColumnMeta[2 + s.Tags.Count];
+                columns[0] = new ColumnMeta("_measurement", Kind.String);
+                columns[1] = new ColumnMeta("_field", Kind.String);
+                for (int i = 0; i < s.Tags.Count; i++)
+                {
+                    columns[2 + i] = new ColumnMeta(s.Tags[i].Key, Kind.String);
+                }
             }
 
-            b.EndRow();
-            row.Bind(b.Build());
+            var data = new ColumnData[columns.Length];
+            data[0] = ColumnData.Constant(Kind.String, Value.String(s.Measurement), 1);
+            data[1] = ColumnData.Constant(Kind.String, Value.String(s.Field), 1);
+            for (int i = 0; i < s.Tags.Count; i++)
+            {
+                data[2 + i] = ColumnData.Constant(Kind.String, Value.String(s.Tags[i].Value), 1);
+            }
+
+            row.Bind(new Table(GroupKey.Empty, columns, data, 1));
             var result = row.Invoke(interpreter, 0);
             return result.Kind == Kind.Bool && result.AsBool;
         };
+
+        static bool SameColumns(ColumnMeta[] columns, SeriesMeta s)
+        {
+            if (columns.Length != 2 + s.Tags.Count)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < s.Tags.Count; i++)
+            {
+                if (!string.Equals(columns[2 + i].Name, s.Tags[i].Key, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 }

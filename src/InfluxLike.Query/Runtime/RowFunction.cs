@@ -52,6 +52,12 @@ public sealed class RowFunction
 
     public void Bind(Table table)
     {
+        if (_table is not null && ReferenceEquals(_table.Columns, table.Columns))
+        {
+            _table = table; // the same column list: the same columns read, the record reused
+            return;
+        }
+
         _table = table;
         var names = new List<string>();
         var map = new List<int>();
