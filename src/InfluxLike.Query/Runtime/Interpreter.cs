@@ -43,7 +43,7 @@ public sealed class Interpreter
     public Interpreter(QueryContext context)
     {
         Context = context;
-        _universe = Universe.Create(this);
+        _universe = Universe.Shared;
         _options = new Scope(_universe);
         _globals = new Scope(_options);
         _options.Set("now", Value.Function(new Builtin("now", null, _ => Value.Time(context.Now))));

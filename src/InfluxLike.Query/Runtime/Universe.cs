@@ -13,7 +13,13 @@ public static class Universe
 {
     public static readonly FluxDuration Infinity = FluxDuration.FromNanoseconds(long.MaxValue);
 
-    public static Scope Create(Interpreter interpreter)
+    /// <summary>
+    /// The built-in names, shared by every query: built once (some 200 functions), read concurrently, never written
+    /// (a script's options and definitions go to scopes of its own above this one).
+    /// </summary>
+    public static Scope Shared { get; } = Create();
+
+    private static Scope Create()
     {
         var scope = new Scope(null);
         foreach (var fn in Functions())

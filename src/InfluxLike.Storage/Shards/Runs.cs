@@ -90,10 +90,32 @@ internal readonly record struct Run(long[] Times, long[] Bits, byte[]?[]? String
 /// <summary>Collects one file's points of a key, already in time order.</summary>
 internal struct RunBuilder(bool strings, int capacity = 64)
 {
-    private long[] _times = new long[capacity];
-    private long[] _bits = new long[capacity];
+    // Not zeroed: every cell up to the count is written before it is read.
+    private long[] _times = GC.AllocateUninitializedArray<long>(capacity);
+    private long[] _bits = GC.AllocateUninitializedArray<long>(capacity);
     private byte[]?[]? _strings = strings ? new byte[]?[capacity] : null;
     private int _count;
+
+    /// <summary>Decodes a whole float, integer or unsigned block straight into the run, after what it holds.</summary>
+    public void AppendBlock(TsmReader file, in TsmIndexEntry e, FieldType type)
+    {
+        if (_times.Length - _count < e.Count)
+        {
+            int size = Math.Max(_count + e.Count, _count * 2);
+            Array.Resize(ref _times, size);
+            Array.Resize(ref _bits, size);
+        }
+
+        Span<long> times = _times.AsSpan(_count);
+        Span<long> bits = _bits.AsSpan(_count);
+        _count += type switch
+        {
+            FieldType.Float => file.ReadFloats(e, times, MemoryMarshal.Cast<long, double>(bits)),
+            FieldType.Integer => file.ReadIntegers(e, times, bits),
+            FieldType.Unsigned => file.ReadUnsigned(e, times, MemoryMarshal.Cast<long, ulong>(bits)),
+            _ => throw new ArgumentException($"whole blocks are appended for numbers only, not {type}", nameof(type)),
+        };
+    }
 
     public void Add(long time, long bits, byte[]? s)
     {
@@ -179,6 +201,12 @@ internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
         {
             if (deleted.Count > 0 && TombstoneFilter.CoversBlock(e, deleted))
             {
+                continue;
+            }
+
+            if (deleted.Count == 0 && e.MinTime >= minTime && e.MaxTime <= maxTime && key.Type is FieldType.Float or FieldType.Integer or FieldType.Unsigned)
+            {
+                run.AppendBlock(file, e, key.Type); // every point kept: no per-point checks or copy
                 continue;
             }
 
