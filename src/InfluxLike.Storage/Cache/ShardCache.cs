@@ -433,6 +433,7 @@ public sealed class ShardCache
         private long[] _times = ColumnArrays.Rent(16);
         private long[] _bits = ColumnArrays.Rent(16);
         private byte[]?[]? _strings = type == FieldType.String ? new byte[]?[16] : null;
+        private bool _unordered; // a point arrived at or before the one added last: a sort (and dedup) is due
 
         public FieldType Type { get; } = type;
 
@@ -456,6 +457,7 @@ public sealed class ShardCache
                 Grow(Count * 2);
             }
 
+            _unordered |= Count > 0 && time <= _times[Count - 1];
             _times[Count] = time;
             _bits[Count] = bits;
             if (_strings is not null)
@@ -474,6 +476,7 @@ public sealed class ShardCache
             _times = _bits = [];
             _strings = _strings is null ? null : [];
             Count = 0;
+            _unordered = false;
         }
 
         /// <summary>Drops the points in [min, max]; returns how many.</summary>
@@ -550,16 +553,12 @@ public sealed class ShardCache
         // Stable by arrival for equal times, keeping the last: "last write wins".
         public void SortAndDeduplicate()
         {
-            bool sorted = true;
-            for (int i = 1; i < Count && sorted; i++)
+            if (!_unordered)
             {
-                sorted = _times[i] > _times[i - 1];
+                return; // every point came after the one before: sorted and distinct already
             }
 
-            if (sorted)
-            {
-                return;
-            }
+            _unordered = false;
 
             // Sorted by time with the arrival index alongside (primitive keys: no comparer call per comparison),
             // then runs of equal times put back in arrival order, so the last write of a timestamp ends up last.
