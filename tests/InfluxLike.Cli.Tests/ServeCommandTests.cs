@@ -93,7 +93,9 @@ public class ServeCommandTests
             Assert.Contains($"(request {id})", server.Output, StringComparison.Ordinal);
 
             // A bad file is refused and logged; a good one applies the reloadable settings, names the others.
+            // The file watcher notices first; SIGHUP then asks again (one after the other, so each is seen on its own).
             await File.WriteAllTextAsync(config, "max-body-size = \"big\"\n");
+            await server.WaitForOutputAsync("Configuration reload (the config file changed) refused", TimeSpan.FromSeconds(10));
             server.Hangup();
             await server.WaitForOutputAsync("Configuration reload (SIGHUP) refused", TimeSpan.FromSeconds(10));
             await File.WriteAllTextAsync(config, $"""

@@ -68,6 +68,10 @@ public sealed class Shard : IAsyncDisposable
     private const int MaxStackFiles = 32;
     private const string QuarantineSuffix = TsmFileName.QuarantineSuffix;
 
+    // ReadEdge's block decoder, kept per thread between calls (lastpoint asks for a thousand keys in a row).
+    [ThreadStatic]
+    private static BlockDecoder? t_edgeDecoder;
+
     private readonly string _directory;
     private readonly ShardOptions _options;
     // An async gate, not a Monitor: writers queue behind a batch being applied without spinning (with 4
@@ -599,7 +603,6 @@ public sealed class Shard : IAsyncDisposable
         (bool Found, long Time, long Bits, byte[]? String) best = _cache.ReadEdge(seriesKey, field, minTime, maxTime, last);
 
         FileSet set = AcquireFiles();
-        // One decoder per thread, kept between calls: lastpoint asks this for a thousand keys in a row.
         BlockDecoder decoder = t_edgeDecoder ?? new BlockDecoder(TsmBlock.DefaultMaxPoints);
         t_edgeDecoder = null; // not shared with a nested call while in use
         bool strings = false;
@@ -688,9 +691,6 @@ public sealed class Shard : IAsyncDisposable
 
         return best;
     }
-
-    [ThreadStatic]
-    private static BlockDecoder? t_edgeDecoder;
 
     /// <summary>
     /// Runs the next compaction the planner picks, if any (one at a time per shard; returns null at once when
