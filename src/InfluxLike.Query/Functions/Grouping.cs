@@ -365,6 +365,10 @@ public static class Grouping
                 if (values.IsNull(r))
                 {
                     set[at] = false;
+                    if (strings is not null)
+                    {
+                        strings[at] = null; // a string column's nulls are its null cells
+                    }
                 }
                 else
                 {
