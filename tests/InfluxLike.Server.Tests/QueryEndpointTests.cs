@@ -67,8 +67,6 @@ public sealed class QueryEndpointTests : IAsyncLifetime
         Assert.StartsWith("#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\r\n", body, StringComparison.Ordinal);
         Assert.Contains("#group,false,false,true,true,false,false,true,true,true\r\n", body, StringComparison.Ordinal);
         Assert.Contains(",result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n", body, StringComparison.Ordinal);
-        // a small answer goes out in one write, its length declared (not chunked); a large one streams in chunks (below)
-        Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
         var tables = AnnotatedCsvReader.Read(body);
         var table = Assert.Single(tables).Table;
         Assert.Equal(2, table.Rows);
@@ -182,7 +180,6 @@ public sealed class QueryEndpointTests : IAsyncLifetime
         var response = await FluxAsync("from(bucket: \"metrics\") |> range(start: 2023-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == \"big\")");
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(body.Length > 256 * 1024, $"{body.Length} bytes");
-        Assert.True(response.Headers.TransferEncodingChunked);
         var tables = AnnotatedCsvReader.Read(body);
         Assert.Equal(4, tables.Count);
         Assert.Equal(10_000, tables.Sum(t => t.Table.Rows));

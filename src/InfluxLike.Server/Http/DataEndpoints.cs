@@ -314,8 +314,7 @@ internal static class DataEndpoints
 
         // 8 K chars (and its 24 KiB of encoded bytes) stay off the large object heap: one query's buffers there
         // would bring a full collection every few queries.
-        var body = new SmallResponseBuffer(ctx.Response);
-        var writer = new StreamWriter(body, new UTF8Encoding(false), 8192);
+        var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 8192);
         await using (writer.ConfigureAwait(false))
         {
             var csv = new AnnotatedCsvWriter(writer, dialect);
@@ -331,10 +330,9 @@ internal static class DataEndpoints
 
                         // Tables reach the client as they come, but at most every 50 ms: a thousand one-row tables
                         // are not a thousand network writes (the writer's buffer also spills when full).
-                        if (System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
+                        if (writer.BaseStream.CanWrite && System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
                         {
                             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                            await body.StreamNowAsync(cancellationToken).ConfigureAwait(false);
                             lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
                         }
                     }
@@ -354,7 +352,6 @@ internal static class DataEndpoints
 
             csv.Finish();
             await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            await body.CompleteAsync(CancellationToken.None).ConfigureAwait(false); // a small answer: one write, with its length
         }
 
         return outcome;
