@@ -50,7 +50,7 @@ public static class QueryEngine
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(context);
-        var parsed = ScriptChecker.ParseAndCheck(source, inputs?.Keys);
+        var parsed = inputs is null && context.Scripts is { } scripts ? scripts.ParseAndCheck(source) : ScriptChecker.ParseAndCheck(source, inputs?.Keys);
         if (parsed.Ast is null)
         {
             var first = parsed.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Error);

@@ -1,4 +1,5 @@
 using System.Net;
+using InfluxLike.Query;
 using InfluxLike.Server.Hosting;
 using InfluxLike.Server.Http;
 using InfluxLike.Server.Metrics;
@@ -69,6 +70,7 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(sp => new ConfigReloader(live, logger, levelSwitch));
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<QueryGate>();
+        builder.Services.AddSingleton(new ScriptCache());
         var engineOptions = new EngineOptions
         {
             Shard = new Storage.Shards.ShardOptions

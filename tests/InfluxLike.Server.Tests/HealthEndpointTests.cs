@@ -105,6 +105,18 @@ public class HealthEndpointTests : IClassFixture<LiveServer>
         {
             Assert.Contains("\n" + name, "\n" + text, StringComparison.Ordinal);
         }
+
+        // ASP.NET Core's per-request meters stay out: they cost every request and repeat http_request_*.
+        for (int i = 0; i < 3; i++)
+        {
+            using var ping = await _server.Client.GetAsync("/ping");
+        }
+
+        text = await _server.Client.GetStringAsync("/metrics");
+        Assert.Contains("\nhttp_request_duration_seconds_count{", "\n" + text, StringComparison.Ordinal);
+        Assert.DoesNotContain("aspnetcore_memory_pool", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("http_server_request_duration", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("aspnetcore_routing", text, StringComparison.Ordinal);
     }
 
     [Fact]

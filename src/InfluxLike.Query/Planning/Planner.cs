@@ -8,7 +8,12 @@ using InfluxLike.Storage.Index;
 namespace InfluxLike.Query.Planning;
 
 /// <summary>A storage read of a bucket's series in [start, stop) that pass the pushed-down filters.</summary>
-public sealed class ReadRangeNode(BucketRef bucket, long start, long stop, SeriesPredicate index, IReadOnlyList<FunctionValue> filters, IReadOnlyList<string> filterText) : PlanNode
+/// <remarks>
+/// A pushed filter the index answers exactly (see <see cref="SeriesFilters.TryExact"/>) narrows
+/// <paramref name="index"/> and <paramref name="fields"/> only; any other is also kept in <paramref name="filters"/> and
+/// tested on each series field the index returns.
+/// </remarks>
+public sealed class ReadRangeNode(BucketRef bucket, long start, long stop, SeriesPredicate index, IReadOnlyList<FunctionValue> filters, IReadOnlyList<string> filterText, IReadOnlySet<string>? fields = null) : PlanNode
 {
     public BucketRef Bucket => bucket;
 
@@ -31,14 +36,21 @@ public sealed class ReadRangeNode(BucketRef bucket, long start, long stop, Serie
         $"bucket: \"{bucket.Name}\", start: {Formats.Time(start)}, stop: {Formats.Time(stop)}" +
         (filterText.Count > 0 ? ", filter: " + string.Join(" and ", filterText.Select(t => "(" + t + ")")) : "");
 
-    public ReadSpec Spec(QueryContext context) => new(bucket, start, stop, index, SeriesFilters.All(filters, context.Interpreter!));
+    /// <summary>The only fields read (null: all), from pushed <c>_field ==</c> tests.</summary>
+    public IReadOnlySet<string>? Fields => fields;
+
+    public ReadSpec Spec(QueryContext context) => new(bucket, start, stop, index, SeriesFilters.All(filters, context.Interpreter!), fields);
 
     public override IEnumerable<Table> Execute(QueryContext context) => context.Storage!.ReadRange(Spec(context), context);
 
     public override PlanNode WithInputs(IReadOnlyList<PlanNode> inputs) => this;
 
-    public ReadRangeNode WithFilter(FunctionValue fn, SeriesPredicate predicate, string text) =>
-        new(bucket, start, stop, index is SeriesPredicate.AllSeries ? predicate : predicate is SeriesPredicate.AllSeries ? index : index & predicate, [.. filters, fn], [.. filterText, text]);
+    /// <param name="fn">The filter to test on each series field; null when <paramref name="predicate"/> and
+    /// <paramref name="onlyFields"/> are exact.</param>
+    public ReadRangeNode WithFilter(FunctionValue? fn, SeriesPredicate predicate, IReadOnlySet<string>? onlyFields, string text) =>
+        new(bucket, start, stop, index is SeriesPredicate.AllSeries ? predicate : predicate is SeriesPredicate.AllSeries ? index : index & predicate,
+            fn is null ? filters : [.. filters, fn], [.. filterText, text],
+            onlyFields is null ? fields : fields is null ? onlyFields : fields.Intersect(onlyFields, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal));
 }
 
 /// <summary>aggregateWindow with a built-in aggregate, computed by storage.</summary>
@@ -143,7 +155,7 @@ public static class Planner
 
         string r = fn.Parameters[0].Name.Name;
         var terms = new List<Expression>();
-        Conjuncts(body, terms);
+        SeriesFilters.Conjuncts(body, terms);
         var pushed = terms.Where(t => SeriesFilters.IsSeriesOnly(t, r)).ToList();
         if (pushed.Count == 0)
         {
@@ -152,10 +164,18 @@ public static class Planner
 
         var rest = terms.Except(pushed).ToList();
         var pushedBody = pushed.Aggregate((a, b) => new LogicalExpression(a.Span, LogicalOperator.And, a, b));
-        var pushedFn = new Closure(fn with { Body = pushedBody }, closure.Scope);
-        var predicate = SeriesFilters.IndexPredicate(pushedBody, r, closure.Scope);
         var text = string.Join(" and ", pushed.Select(t => Text(t, context.Source)));
-        var newRead = read.WithFilter(pushedFn, predicate, text);
+        ReadRangeNode newRead;
+        if (SeriesFilters.TryExact(pushedBody, r, closure.Scope, out var exact, out var onlyFields))
+        {
+            newRead = read.WithFilter(null, exact, onlyFields, text);
+        }
+        else
+        {
+            var pushedFn = new Closure(fn with { Body = pushedBody }, closure.Scope);
+            newRead = read.WithFilter(pushedFn, SeriesFilters.IndexPredicate(pushedBody, r, closure.Scope), null, text);
+        }
+
         if (rest.Count == 0)
         {
             return newRead;
@@ -168,18 +188,6 @@ public static class Planner
     private static string Text(Expression e, string source) =>
         e.Span.Offset >= 0 && e.Span.End <= source.Length ? source.Substring(e.Span.Offset, e.Span.Length) : "...";
 
-    private static void Conjuncts(Expression e, List<Expression> terms)
-    {
-        if (e is LogicalExpression { Operator: LogicalOperator.And } and)
-        {
-            Conjuncts(and.Left, terms);
-            Conjuncts(and.Right, terms);
-        }
-        else
-        {
-            terms.Add(e);
-        }
-    }
 
     /// <summary>The physical plan as an indented tree, root first (what EXPLAIN shows).</summary>
     public static string Explain(PlanNode node)
@@ -282,6 +290,112 @@ public static class SeriesFilters
         MemberExpression { Object: Identifier id } m => scope.TryGet(id.Name, out var o) && o.Kind == Kind.Record ? o.AsRecord.Get(m.Property.Name) : Value.Null,
         _ => Value.Null,
     };
+
+    /// <summary>
+    /// Translates a series-only predicate the index answers exactly, so that no series field needs testing one by
+    /// one: <c>and</c>s and <c>or</c>s of <c>_measurement</c> or tag columns compared with <c>==</c> to a non-empty
+    /// string or with <c>=~</c> to a regex that does not match "" (a series without the tag has a null there, which
+    /// neither matches, and which the index leaves out), and, at the top level, <c>_field == "..."</c> tests, alone or
+    /// joined by <c>or</c>, which become the set of fields read. False for anything else (<c>!=</c>, <c>not</c>,
+    /// <c>exists</c>, fields inside other <c>or</c>s, non-string constants): the general path then applies.
+    /// </summary>
+    public static bool TryExact(Expression e, string r, Scope scope, out SeriesPredicate predicate, out IReadOnlySet<string>? fields)
+    {
+        predicate = SeriesPredicate.All;
+        fields = null;
+        var terms = new List<Expression>();
+        Conjuncts(e, terms);
+        foreach (var term in terms)
+        {
+            var named = new HashSet<string>(StringComparer.Ordinal);
+            if (FieldAlternatives(term, r, scope, named))
+            {
+                fields = fields is null ? named : fields.Intersect(named, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+                continue;
+            }
+
+            if (!TryExactSeries(term, r, scope, out var p))
+            {
+                predicate = SeriesPredicate.All;
+                fields = null;
+                return false;
+            }
+
+            predicate = predicate is SeriesPredicate.AllSeries ? p : predicate & p;
+        }
+
+        return true;
+    }
+
+    /// <summary>The terms of a chain of <c>and</c>s, left to right.</summary>
+    internal static void Conjuncts(Expression e, List<Expression> terms)
+    {
+        if (e is LogicalExpression { Operator: LogicalOperator.And } and)
+        {
+            Conjuncts(and.Left, terms);
+            Conjuncts(and.Right, terms);
+        }
+        else
+        {
+            terms.Add(e);
+        }
+    }
+
+    // `_field == "a"` or `_field == "a" or _field == "b" ...`: collects the names.
+    private static bool FieldAlternatives(Expression e, string r, Scope scope, HashSet<string> names) => e switch
+    {
+        LogicalExpression { Operator: LogicalOperator.Or } l => FieldAlternatives(l.Left, r, scope, names) && FieldAlternatives(l.Right, r, scope, names),
+        BinaryExpression { Operator: BinaryOperator.Equal } b when ColumnAndConstant(b, r) is ({ Property.Name: "_field" }, { } c)
+            && Constant(c, scope) is { Kind: Kind.String } v => names.Add(v.AsString) || true,
+        _ => false,
+    };
+
+    private static bool TryExactSeries(Expression e, string r, Scope scope, out SeriesPredicate predicate)
+    {
+        predicate = SeriesPredicate.All;
+        switch (e)
+        {
+            case LogicalExpression l:
+                if (!TryExactSeries(l.Left, r, scope, out var a) || !TryExactSeries(l.Right, r, scope, out var b))
+                {
+                    return false;
+                }
+
+                predicate = l.Operator == LogicalOperator.And ? a & b : a | b;
+                return true;
+            case BinaryExpression { Operator: BinaryOperator.Equal or BinaryOperator.RegexMatch } bin when ColumnAndConstant(bin, r) is ({ } column, { } constant):
+            {
+                string name = column.Property.Name;
+                if (name == "_field")
+                {
+                    return false;
+                }
+
+                var value = Constant(constant, scope);
+                if (bin.Operator == BinaryOperator.Equal && value.Kind == Kind.String && value.AsString.Length > 0)
+                {
+                    predicate = name == "_measurement" ? new SeriesPredicate.MeasurementEquals(value.AsString) : new SeriesPredicate.TagEquals(name, value.AsString);
+                    return true;
+                }
+
+                if (bin.Operator == BinaryOperator.RegexMatch && value.Kind == Kind.Regex && !value.AsRegex.IsMatch(""))
+                {
+                    predicate = name == "_measurement" ? new SeriesPredicate.MeasurementMatches(value.AsRegex) : new SeriesPredicate.TagMatches(name, value.AsRegex);
+                    return true;
+                }
+
+                return false;
+            }
+
+            default:
+                return false;
+        }
+    }
+
+    private static (MemberExpression? Column, Expression? Constant) ColumnAndConstant(BinaryExpression b, string r) =>
+        IsSeriesColumn(b.Left, r) && IsConstant(b.Right, r) ? ((MemberExpression)b.Left, b.Right)
+        : IsSeriesColumn(b.Right, r) && IsConstant(b.Left, r) ? ((MemberExpression)b.Right, b.Left)
+        : (null, null);
 
     /// <summary>All the pushed filters as one test per series field, evaluated exactly as the row filter would be.</summary>
     public static Func<SeriesMeta, bool>? All(IReadOnlyList<FunctionValue> filters, Interpreter interpreter)

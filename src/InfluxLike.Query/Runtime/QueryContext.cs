@@ -30,6 +30,9 @@ public sealed class QueryContext
 
     /// <summary>v.timeRangeStart and v.timeRangeStop (a task's window); default: the hour before now.</summary>
     public (long Start, long Stop)? TimeRange { get; init; }
+
+    /// <summary>Parsed scripts shared between queries (the server's); null parses every time.</summary>
+    public ScriptCache? Scripts { get; init; }
 }
 
 /// <summary>
@@ -77,7 +80,8 @@ public sealed record ReadSpec(
     long Start,
     long Stop,
     SeriesPredicate IndexPredicate,
-    Func<SeriesMeta, bool>? SeriesFilter);
+    Func<SeriesMeta, bool>? SeriesFilter,
+    IReadOnlySet<string>? Fields = null);
 
 /// <summary>One series field as a pushed-down filter sees it: measurement, tags (sorted by key) and field.</summary>
 public sealed record SeriesMeta(string Measurement, IReadOnlyList<KeyValuePair<string, string>> Tags, string Field);

@@ -75,7 +75,7 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
         long start = Math.Max(spec.Start, TimeRange.MinNanoseconds);
         long stop = Math.Min(spec.Stop, TimeRange.MaxNanoseconds + 1);
         var filter = spec.SeriesFilter;
-        return new ReadRequest(bucket, start, stop, spec.IndexPredicate, null,
+        return new ReadRequest(bucket, start, stop, spec.IndexPredicate, spec.Fields,
             filter is null ? null : (m, tags, f) => filter(new SeriesMeta(m, tags, f)));
     }
 

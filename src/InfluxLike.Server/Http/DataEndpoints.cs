@@ -149,7 +149,7 @@ internal static class DataEndpoints
         return buffer.ToArray();
     }
 
-    private static async Task QueryAsync(HttpContext ctx, StorageEngine engine, LiveOptions live, QueryGate gate, Authenticator authenticator)
+    private static async Task QueryAsync(HttpContext ctx, StorageEngine engine, LiveOptions live, QueryGate gate, Authenticator authenticator, ScriptCache scripts)
     {
         var request = ctx.Request;
         ServerOptions options = live.Current;
@@ -243,6 +243,7 @@ internal static class DataEndpoints
                 OrgId = org?.Id,
                 CancellationToken = timeout.Token,
                 Memory = new MemoryTracker(options.QueryMemoryLimit),
+                Scripts = scripts,
             };
 
             PreparedQuery prepared;

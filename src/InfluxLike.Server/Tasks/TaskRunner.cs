@@ -18,7 +18,7 @@ namespace InfluxLike.Server.Tasks;
 /// (no duplicates). Runs of one task never overlap; a failed window is retried with back-off (10 s, doubling,
 /// up to 5 attempts), then given up and recorded as failed.
 /// </summary>
-public sealed class TaskRunner(TaskStore store, StorageEngine engine, AuthStore auth, Serilog.ILogger logger)
+public sealed class TaskRunner(TaskStore store, StorageEngine engine, AuthStore auth, Serilog.ILogger logger, ScriptCache scripts)
 {
     public const int MaxAttempts = 5;
 
@@ -203,6 +203,7 @@ public sealed class TaskRunner(TaskStore store, StorageEngine engine, AuthStore 
             OrgId = task.OrgId,
             CancellationToken = cancel,
             Storage = new EngineStorage(engine, b => who.Allows(Permission.Read, "buckets", b.OrgId, b.Id), b => who.Allows(Permission.Write, "buckets", b.OrgId, b.Id)),
+            Scripts = scripts,
         };
         var query = QueryEngine.Prepare(task.Flux, context);
         long rows = 0, tables = 0;

@@ -83,6 +83,12 @@ public sealed class PushDownTests : IAsyncLifetime
             " |> filter(fn: (r) => not (r._measurement == \"mem\") and exists r.region)",
             " |> filter(fn: (r) => r._measurement == \"disk\" and r._field == \"f\" and r._value > 50.0)",
             " |> filter(fn: (r) => r._field == \"n\") |> filter(fn: (r) => r.host == \"h3\")",
+            // Filters the index answers exactly (no per-series test), next to near misses that must not be.
+            " |> filter(fn: (r) => r.region == \"us\" and (r._field == \"f\" or r._field == \"s\"))",
+            " |> filter(fn: (r) => r.region =~ /u/ and r._measurement =~ /^d/ and r._field == \"n\")",
+            " |> filter(fn: (r) => r.region =~ /.*/ and r._measurement == \"mem\")",
+            " |> filter(fn: (r) => r._field == \"f\" or r.host == \"h1\")",
+            " |> filter(fn: (r) => r.region == \"\" or r.host == \"h4\")",
         })
         {
             data.Add(Range + filter);
@@ -139,6 +145,36 @@ public sealed class PushDownTests : IAsyncLifetime
         data.Add(Range + " |> filter(fn: (r) => r._field == \"s\") |> aggregateWindow(every: 30m, fn: last)");
         data.Add(Range + " |> filter(fn: (r) => r._field == \"ok\") |> aggregateWindow(every: 30m, fn: count)");
         return data;
+    }
+
+    [Theory]
+    [InlineData("r._measurement == \"cpu\"", true, null)]
+    [InlineData("r._measurement == \"cpu\" and (r._field == \"f\" or r._field == \"n\") and r.host == \"h1\"", true, "f,n")]
+    [InlineData("(r._field == \"f\" or r._field == \"n\") and r._field == \"n\"", true, "n")]
+    [InlineData("r.host =~ /h[12]/ or r.region == \"us\"", true, null)]
+    [InlineData("r.region =~ /.*/", false, null)]
+    [InlineData("r.region == \"\"", false, null)]
+    [InlineData("r.region != \"eu\"", false, null)]
+    [InlineData("r._field == \"f\" or r.host == \"h1\"", false, null)]
+    [InlineData("exists r.region", false, null)]
+    public void Filters_the_index_answers_exactly_need_no_per_series_test(string predicate, bool exact, string? fields)
+    {
+        var prepared = QueryEngine.Prepare($"from(bucket: \"b\") |> range(start: 2023-11-14T22:00:00Z) |> filter(fn: (r) => {predicate})",
+            new QueryContext { Storage = new EngineStorage(_engine) });
+        var read = Assert.IsType<InfluxLike.Query.Planning.ReadRangeNode>(prepared.Results.Single().Plan);
+        Assert.Equal(exact ? 0 : 1, read.Filters.Count);
+        Assert.Equal(fields, read.Fields is null ? null : string.Join(",", read.Fields.Order(StringComparer.Ordinal)));
+        Assert.Contains("filter: (", prepared.Explain(), StringComparison.Ordinal); // EXPLAIN shows it pushed, either way
+    }
+
+    [Fact]
+    public void Two_field_tests_that_exclude_each_other_read_nothing()
+    {
+        var prepared = QueryEngine.Prepare("from(bucket: \"b\") |> range(start: 2023-11-14T22:00:00Z) |> filter(fn: (r) => r._field == \"f\" and r._field == \"n\")",
+            new QueryContext { Storage = new EngineStorage(_engine) });
+        var read = Assert.IsType<InfluxLike.Query.Planning.ReadRangeNode>(prepared.Results.Single().Plan);
+        Assert.Empty(read.Fields!);
+        Assert.Empty(prepared.Execute());
     }
 
     [Theory]
