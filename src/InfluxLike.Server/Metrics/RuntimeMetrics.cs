@@ -22,10 +22,11 @@ internal static class RuntimeMetrics
             return;
         }
 
-        // prometheus-net's meter adapter listens to every meter by default. ASP.NET Core's own meters then cost
-        // each request a dozen measurements, each a label lookup: the memory pool records every buffer rented, and
-        // the hosting and routing meters repeat what the HTTP middleware already counts (http_request_*). A
-        // quarter of a small query's server time went there. Kept: the runtime, and Kestrel's connection gauges.
+        // prometheus-net's meter adapter listens to every meter by default. ASP.NET Core's own meters then cost each
+        // request a dozen measurements, each a label lookup (the memory pool records every buffer rented), and the
+        // hosting and routing meters repeat what the HTTP middleware counts already (http_request_*, in progress
+        // included): 5.6 % of the server's CPU samples in a profile of single-groupby-1-1-1. Kept: the runtime's
+        // instruments, which are read at scrape time and cost requests nothing.
         Prometheus.Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = Exported);
 
         Counter exceptions = Prometheus.Metrics.CreateCounter(
@@ -37,10 +38,5 @@ internal static class RuntimeMetrics
     }
 
     /// <summary>The System.Diagnostics.Metrics instruments that /metrics publishes through the meter adapter.</summary>
-    internal static bool Exported(System.Diagnostics.Metrics.Instrument instrument) => instrument.Meter.Name switch
-    {
-        "System.Runtime" => true,
-        "Microsoft.AspNetCore.Server.Kestrel" => instrument.Name is "kestrel.active_connections" or "kestrel.queued_connections" or "kestrel.rejected_connections",
-        _ => false,
-    };
+    internal static bool Exported(System.Diagnostics.Metrics.Instrument instrument) => instrument.Meter.Name == "System.Runtime";
 }

@@ -612,6 +612,15 @@ public sealed class Shard : IAsyncDisposable
             for (int f = files.Length - 1; f >= 0; f--)
             {
                 TsmReader file = files[f];
+
+                // A file whose points all lie at or before the best found (after, for first) cannot beat it: newer
+                // sources won ties already. Files are written in time order as a rule, so last() mostly searches
+                // the newest file's index only.
+                if (best.Found && (last ? file.MaxTime <= best.Time : file.MinTime >= best.Time))
+                {
+                    continue;
+                }
+
                 if (!file.TryFind(seriesKey, field, out int k))
                 {
                     continue;

@@ -160,8 +160,7 @@ public sealed unsafe class TsmReader : IDisposable
         while (lo <= hi)
         {
             int mid = lo + ((hi - lo) >> 1);
-            TsmKey k = GetKey(mid);
-            int c = TsmFormat.CompareKeys(k.SeriesKey, k.Field, seriesKey, field);
+            int c = CompareKeyAt(mid, seriesKey, field);
             if (c == 0)
             {
                 keyIndex = mid;
@@ -180,6 +179,25 @@ public sealed unsafe class TsmReader : IDisposable
 
         keyIndex = lo;
         return false;
+    }
+
+    // TsmFormat.CompareKeys of the key at keyIndex and (seriesKey, field), reading only what the comparison needs:
+    // most probes of a search differ in the series key, so the field is rarely parsed. Keys were checked on open.
+    private int CompareKeyAt(int keyIndex, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field)
+    {
+        long at = _keyOffsets[keyIndex];
+        ReadOnlySpan<byte> rest = Span(at, _length - at);
+        int pos = 0;
+        Varint.TryRead(rest, ref pos, out ulong seriesLength);
+        int c = rest.Slice(pos, (int)seriesLength).SequenceCompareTo(seriesKey);
+        if (c != 0)
+        {
+            return c;
+        }
+
+        pos += (int)seriesLength;
+        Varint.TryRead(rest, ref pos, out ulong fieldLength);
+        return rest.Slice(pos, (int)fieldLength).SequenceCompareTo(field);
     }
 
     public TsmIndexEntry GetEntry(in TsmKey key, int blockIndex)
