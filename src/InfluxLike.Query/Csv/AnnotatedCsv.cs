@@ -417,38 +417,41 @@ public sealed class AnnotatedCsvWriter
         string resultCell = _dialect.DefaultRow ? "" : Quote(result);
         string tableCell = _tableId.ToString(CultureInfo.InvariantCulture);
 
-        // A constant column (the group key's, typically) is formatted once per table, not once per row.
-        var constants = new string?[table.Columns.Length];
-        for (int c = 0; c < constants.Length; c++)
+        // A constant column (the group key's, typically) is formatted once per table, not once per row, and each run of
+        // constant cells with its delimiters becomes one piece of text: a row is then a few copies and its varying cells.
+        var texts = new List<string>();
+        var columns = new List<int>(); // the varying column after each text; -1 after the last
+        var run = new StringBuilder().Append(d).Append(resultCell).Append(d).Append(tableCell);
+        for (int c = 0; c < table.Columns.Length; c++)
         {
+            run.Append(d);
             if (table.Data[c].IsConstant)
             {
-                constants[c] = ConstantCell(table.Data[c].ConstantValue);
+                run.Append(ConstantCell(table.Data[c].ConstantValue));
+            }
+            else
+            {
+                texts.Add(run.ToString());
+                columns.Add(c);
+                run.Clear();
             }
         }
+
+        texts.Add(run.Append("\r\n").ToString());
+        columns.Add(-1);
 
         // Rows are formatted into one char buffer, numbers and times in place, and handed to the writer in runs.
         for (int row = 0; row < table.Rows; row++)
         {
-            Put(d);
-            Put(resultCell);
-            Put(d);
-            Put(tableCell);
-            for (int c = 0; c < constants.Length; c++)
+            for (int i = 0; i < texts.Count; i++)
             {
-                Put(d);
-                if (constants[c] is { } text)
+                Put(texts[i]);
+                if (columns[i] >= 0)
                 {
-                    Put(text);
-                }
-                else
-                {
-                    PutCell(table.Data[c], row);
+                    PutCell(table.Data[columns[i]], row);
                 }
             }
 
-            Put('\r');
-            Put('\n');
             if (_length > FlushAt)
             {
                 FlushLine();

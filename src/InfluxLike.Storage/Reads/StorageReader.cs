@@ -162,9 +162,11 @@ public static class StorageReader
             throw new NotSupportedException($"{aggregate} of string field \"{data.Field}\" is not defined");
         }
 
-        var windows = new List<WindowValue>();
-        int i = 0;
         long[] times = data.Times;
+        // At most one window per point, and no more than the span of the points holds.
+        long span = times.Length == 0 ? 0 : (long)Math.Min((ulong)(times[^1] - times[0]) / (ulong)every + 2, (ulong)times.Length);
+        var windows = new List<WindowValue>((int)span);
+        int i = 0;
         while (i < times.Length)
         {
             long windowStart = WindowStart(times[i], every, offset);
