@@ -57,6 +57,13 @@ public class CodecPropertyTests
         var values = Gen.OneOf(
             Gen.ULong[0, 5000].Array[0, 3000],
             Gen.Select(Gen.ULong[0, 300].Array[1, 2000], Gen.ULong.Array[0, 20]).Select((small, big) => small.Concat(big).ToArray()),
+            // Escapes and long values amid short ones: the decoder leaves its fast path for one value and comes back.
+            Gen.Select(Gen.ULong[0, 300].Array[1, 2000], Gen.ULong.Array[0, 20], Gen.Int).Select((small, big, seed) =>
+            {
+                ulong[] mixed = [.. small, .. big];
+                new Random(seed).Shuffle(mixed);
+                return mixed;
+            }),
             Gen.ULong.Array[1, 100]);
         Gen.Select(values, Gen.Int[0, 63]).Sample((v, k) =>
         {

@@ -124,42 +124,72 @@ internal static class RiceIntegers
         // Refill only when fewer bits remain than a typical value needs: for small k several values
         // decode per refill, and the loop-carried chain is just count-leading-ones, add, shift.
         int threshold = Math.Min(56, k + 9);
-        while (i < n)
+        long bit;
+        while (true)
         {
-            if (valid < threshold)
+            while (i < n)
             {
-                if (next + 8 > data.Length)
+                if (valid < threshold)
                 {
-                    break;
+                    if (next + 8 > data.Length)
+                    {
+                        break;
+                    }
+
+                    buffer |= BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) >> valid;
+                    next += (63 - valid) >> 3;
+                    valid |= 56;
                 }
 
-                buffer |= BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) >> valid;
-                next += (63 - valid) >> 3;
-                valid |= 56;
-            }
-
-            int ones = BitOperations.LeadingZeroCount(~buffer);
-            int length = ones + 1 + k;
-            if (ones >= MaxUnary || length > valid)
-            {
-                if (valid >= 56 || next + 8 > data.Length)
+                int ones = BitOperations.LeadingZeroCount(~buffer);
+                int length = ones + 1 + k;
+                if (ones >= MaxUnary || length > valid)
                 {
-                    break; // an escape or a value longer than the buffer: the slow path takes over
+                    if (valid >= 56 || next + 8 > data.Length)
+                    {
+                        break; // an escape or a value longer than the buffer: the slow path reads it
+                    }
+
+                    buffer |= BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) >> valid;
+                    next += (63 - valid) >> 3;
+                    valid |= 56;
+                    continue;
                 }
 
-                buffer |= BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) >> valid;
-                next += (63 - valid) >> 3;
-                valid |= 56;
-                continue;
+                ulong low = k == 0 ? 0 : (buffer << (ones + 1)) >> (64 - k);
+                sink.Put(i++, ((ulong)ones << k) | low);
+                buffer <<= length;
+                valid -= length;
             }
 
-            ulong low = k == 0 ? 0 : (buffer << (ones + 1)) >> (64 - k);
-            sink.Put(i++, ((ulong)ones << k) | low);
-            buffer <<= length;
-            valid -= length;
+            bit = ((long)next * 8) - valid;
+            if (i >= n || next + 8 > data.Length)
+            {
+                break;
+            }
+
+            // One value the buffer cannot hold (an escape, or longer than 56 bits with a large k): read it the slow
+            // way, then refill the buffer from where it ends and go on fast. Before, one such value sent the whole
+            // rest of the block down the slow path.
+            sink.Put(i++, ReadSlow(data, ref bit, k));
+            if (bit > totalBits)
+            {
+                return -1;
+            }
+
+            next = (int)(bit >> 3);
+            int skip = (int)(bit & 7);
+            if (next + 8 > data.Length)
+            {
+                valid = 0;
+                break;
+            }
+
+            buffer = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, next))) << skip;
+            next += 7;
+            valid = 56 - skip;
         }
 
-        long bit = ((long)next * 8) - valid;
         for (; i < n; i++)
         {
             sink.Put(i, ReadSlow(data, ref bit, k));
