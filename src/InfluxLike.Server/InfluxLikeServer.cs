@@ -70,7 +70,7 @@ public static class InfluxLikeServer
         builder.Services.AddSingleton(sp => new ConfigReloader(live, logger, levelSwitch));
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<QueryGate>();
-        builder.Services.AddSingleton(new ScriptCache());
+        builder.Services.AddSingleton(_ => new ScriptCache()); // built by the container, so disposed with it
         var engineOptions = new EngineOptions
         {
             Shard = new Storage.Shards.ShardOptions

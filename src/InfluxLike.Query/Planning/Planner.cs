@@ -363,7 +363,10 @@ public static class SeriesFilters
 
                 predicate = l.Operator == LogicalOperator.And ? a & b : a | b;
                 return true;
-            case BinaryExpression { Operator: BinaryOperator.Equal or BinaryOperator.RegexMatch } bin when ColumnAndConstant(bin, r) is ({ } column, { } constant):
+            // `=~` takes the string on its left and the regex on its right; the other order is an error at run time,
+            // which the general path reports.
+            case BinaryExpression { Operator: BinaryOperator.Equal or BinaryOperator.RegexMatch } bin
+                when ColumnAndConstant(bin, r) is ({ } column, { } constant) && (bin.Operator == BinaryOperator.Equal || ReferenceEquals(bin.Left, column)):
             {
                 string name = column.Property.Name;
                 if (name == "_field")

@@ -157,6 +157,7 @@ public sealed class PushDownTests : IAsyncLifetime
     [InlineData("r.region != \"eu\"", false, null)]
     [InlineData("r._field == \"f\" or r.host == \"h1\"", false, null)]
     [InlineData("exists r.region", false, null)]
+    [InlineData("\"cpu\" == r._measurement", true, null)]
     public void Filters_the_index_answers_exactly_need_no_per_series_test(string predicate, bool exact, string? fields)
     {
         var prepared = QueryEngine.Prepare($"from(bucket: \"b\") |> range(start: 2023-11-14T22:00:00Z) |> filter(fn: (r) => {predicate})",
@@ -165,6 +166,17 @@ public sealed class PushDownTests : IAsyncLifetime
         Assert.Equal(exact ? 0 : 1, read.Filters.Count);
         Assert.Equal(fields, read.Fields is null ? null : string.Join(",", read.Fields.Order(StringComparer.Ordinal)));
         Assert.Contains("filter: (", prepared.Explain(), StringComparison.Ordinal); // EXPLAIN shows it pushed, either way
+    }
+
+    [Fact]
+    public void A_regex_on_the_left_of_a_match_fails_as_in_the_general_plan()
+    {
+        const string script = "from(bucket: \"b\") |> range(start: 2023-11-14T22:00:00Z) |> filter(fn: (r) => /h1/ =~ r.host)";
+        foreach (bool disable in new[] { false, true })
+        {
+            var prepared = QueryEngine.Prepare(script, new QueryContext { Storage = new EngineStorage(_engine), DisablePushDown = disable });
+            Assert.ThrowsAny<Exception>(() => prepared.Execute().ToList());
+        }
     }
 
     [Fact]
