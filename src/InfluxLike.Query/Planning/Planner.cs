@@ -50,7 +50,7 @@ public sealed class ReadRangeNode(BucketRef bucket, long start, long stop, Serie
     public ReadRangeNode WithFilter(FunctionValue? fn, SeriesPredicate predicate, IReadOnlySet<string>? onlyFields, string text) =>
         new(bucket, start, stop, index is SeriesPredicate.AllSeries ? predicate : predicate is SeriesPredicate.AllSeries ? index : index & predicate,
             fn is null ? filters : [.. filters, fn], [.. filterText, text],
-            onlyFields is null ? fields : fields is null ? onlyFields : fields.Intersect(onlyFields, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal));
+            SeriesFilters.IntersectFields(fields, onlyFields));
 }
 
 /// <summary>aggregateWindow with a built-in aggregate, computed by storage.</summary>
@@ -188,7 +188,6 @@ public static class Planner
     private static string Text(Expression e, string source) =>
         e.Span.Offset >= 0 && e.Span.End <= source.Length ? source.Substring(e.Span.Offset, e.Span.Length) : "...";
 
-
     /// <summary>The physical plan as an indented tree, root first (what EXPLAIN shows).</summary>
     public static string Explain(PlanNode node)
     {
@@ -266,12 +265,12 @@ public static class SeriesFilters
                 var value = Constant(constant, scope);
                 if (b.Operator == BinaryOperator.Equal && value.Kind == Kind.String)
                 {
-                    return name == "_measurement" ? new SeriesPredicate.MeasurementEquals(value.AsString) : new SeriesPredicate.TagEquals(name, value.AsString);
+                    return EqualsPredicate(name, value.AsString);
                 }
 
                 if (b.Operator == BinaryOperator.RegexMatch && value.Kind == Kind.Regex)
                 {
-                    return name == "_measurement" ? new SeriesPredicate.MeasurementMatches(value.AsRegex) : new SeriesPredicate.TagMatches(name, value.AsRegex);
+                    return MatchesPredicate(name, value.AsRegex);
                 }
 
                 return SeriesPredicate.All;
@@ -310,7 +309,7 @@ public static class SeriesFilters
             var named = new HashSet<string>(StringComparer.Ordinal);
             if (FieldAlternatives(term, r, scope, named))
             {
-                fields = fields is null ? named : fields.Intersect(named, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+                fields = IntersectFields(fields, named);
                 continue;
             }
 
@@ -377,13 +376,13 @@ public static class SeriesFilters
                 var value = Constant(constant, scope);
                 if (bin.Operator == BinaryOperator.Equal && value.Kind == Kind.String && value.AsString.Length > 0)
                 {
-                    predicate = name == "_measurement" ? new SeriesPredicate.MeasurementEquals(value.AsString) : new SeriesPredicate.TagEquals(name, value.AsString);
+                    predicate = EqualsPredicate(name, value.AsString);
                     return true;
                 }
 
                 if (bin.Operator == BinaryOperator.RegexMatch && value.Kind == Kind.Regex && !value.AsRegex.IsMatch(""))
                 {
-                    predicate = name == "_measurement" ? new SeriesPredicate.MeasurementMatches(value.AsRegex) : new SeriesPredicate.TagMatches(name, value.AsRegex);
+                    predicate = MatchesPredicate(name, value.AsRegex);
                     return true;
                 }
 
@@ -394,6 +393,16 @@ public static class SeriesFilters
                 return false;
         }
     }
+
+    private static SeriesPredicate EqualsPredicate(string column, string value) =>
+        column == "_measurement" ? new SeriesPredicate.MeasurementEquals(value) : new SeriesPredicate.TagEquals(column, value);
+
+    private static SeriesPredicate MatchesPredicate(string column, System.Text.RegularExpressions.Regex pattern) =>
+        column == "_measurement" ? new SeriesPredicate.MeasurementMatches(pattern) : new SeriesPredicate.TagMatches(column, pattern);
+
+    /// <summary>The fields both sets allow; null stands for all fields.</summary>
+    internal static IReadOnlySet<string>? IntersectFields(IReadOnlySet<string>? a, IReadOnlySet<string>? b) =>
+        a is null ? b : b is null ? a : a.Intersect(b, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
 
     private static (MemberExpression? Column, Expression? Constant) ColumnAndConstant(BinaryExpression b, string r) =>
         IsSeriesColumn(b.Left, r) && IsConstant(b.Right, r) ? ((MemberExpression)b.Left, b.Right)
