@@ -255,62 +255,32 @@ public sealed class LineProtocolWriter
     /// </summary>
     internal static int FormatFloat(double value, Span<byte> destination)
     {
-        // .NET's "R" gives the shortest round-trip digits; re-lay them out the way Go does.
-        Span<byte> r = stackalloc byte[32];
-        value.TryFormat(r, out int rn, "R", CultureInfo.InvariantCulture);
-        r = r[..rn];
-
         int n = 0;
-        if (r[0] == (byte)'-')
+        if (double.IsNegative(value))
         {
             destination[n++] = (byte)'-';
-            r = r[1..];
         }
 
-        int exp10 = 0;
-        int e = r.IndexOf((byte)'E');
-        if (e >= 0)
-        {
-            NumberParsing.TryParseInt64(r[(e + 1)..].TrimStart((byte)'+'), out long x);
-            exp10 = (int)x;
-            r = r[..e];
-        }
-
-        Span<byte> digits = stackalloc byte[32];
-        int nd = 0;
-        int point = r.IndexOf((byte)'.');
-        int intDigits = point < 0 ? r.Length : point;
-        foreach (byte b in r)
-        {
-            if (b != (byte)'.')
-            {
-                digits[nd++] = b;
-            }
-        }
-
-        // dp: position of the decimal point relative to the first digit.
-        int dp = intDigits + exp10;
-        int lead = 0;
-        while (lead < nd && digits[lead] == (byte)'0')
-        {
-            lead++;
-        }
-
-        if (lead == nd)
+        if (value == 0)
         {
             destination[n++] = (byte)'0';
             return n;
         }
 
-        digits = digits[lead..nd];
-        dp -= lead;
-        nd = digits.Length;
-        while (nd > 1 && digits[nd - 1] == (byte)'0')
+        // The shortest digits that read back (.NET's "R" misses some: 2^-958), laid out the way Go does.
+        ulong shortest = ShortestFloat.Decompose(value, out int exp10);
+        int nd = ShortestFloat.DecimalLength(shortest);
+        Span<byte> digits = stackalloc byte[20];
+        for (int i = nd - 1; i >= 0; i--)
         {
-            nd--;
+            digits[i] = (byte)('0' + (int)(shortest % 10));
+            shortest /= 10;
         }
 
         digits = digits[..nd];
+
+        // dp: position of the decimal point relative to the first digit.
+        int dp = nd + exp10;
         int exp = dp - 1;
         if (exp < -4 || exp >= 6)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using InfluxLike.Query.Ast;
+using InfluxLike.Query.Values;
 
 namespace InfluxLike.Query.Formatting;
 
@@ -417,15 +418,7 @@ public static class Formatter
     /// <summary>Shortest round-trip digits, always with a '.', never an exponent (the grammar has none).</summary>
     private static void AppendFloat(StringBuilder text, double value)
     {
-        var digits = value.ToString("R", CultureInfo.InvariantCulture);
-        if (digits.Contains('E', StringComparison.Ordinal))
-        {
-            // The exact decimal expansion of the double; long, but it parses back to the same bits.
-            digits = Math.Abs(value) >= 1
-                ? new System.Numerics.BigInteger(value).ToString(CultureInfo.InvariantCulture)
-                : value.ToString("F400", CultureInfo.InvariantCulture).TrimEnd('0');
-        }
-
+        var digits = Formats.Float(value);
         text.Append(digits);
         if (!digits.Contains('.', StringComparison.Ordinal))
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
+using InfluxLike.LineProtocol;
 using InfluxLike.Query.Runtime;
 
 namespace InfluxLike.Query.Values;
@@ -254,35 +255,8 @@ public static class Formats
             return v > 0 ? "+Inf" : "-Inf";
         }
 
-        string r = v.ToString("R", CultureInfo.InvariantCulture);
-        int e = r.IndexOfAny(['E', 'e']);
-        if (e < 0)
-        {
-            return r;
-        }
-
-        // Expand the exponent form the shortest round-trip formatter chose.
-        bool negative = r[0] == '-';
-        string mantissa = r[(negative ? 1 : 0)..e];
-        int exponent = int.Parse(r.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        int dot = mantissa.IndexOf('.', StringComparison.Ordinal);
-        string digits = dot < 0 ? mantissa : mantissa.Remove(dot, 1);
-        int pointPos = (dot < 0 ? mantissa.Length : dot) + exponent;
-        string body;
-        if (pointPos <= 0)
-        {
-            body = "0." + new string('0', -pointPos) + digits;
-        }
-        else if (pointPos >= digits.Length)
-        {
-            body = digits + new string('0', pointPos - digits.Length);
-        }
-        else
-        {
-            body = digits[..pointPos] + "." + digits[pointPos..];
-        }
-
-        return negative ? "-" + body : body;
+        Span<char> text = stackalloc char[ShortestFloat.MaxFixedLength];
+        return new string(text[..ShortestFloat.FormatFixed(v, text)]);
     }
 
     /// <summary>RFC 3339 with as many fractional digits as needed (Go's RFC3339Nano), always UTC "Z".</summary>
@@ -360,13 +334,13 @@ public static class Formats
     }
 
     /// <summary>
-    /// <see cref="Float"/> into <paramref name="destination"/> when it fits without an exponent (almost always); false
-    /// otherwise, and the caller uses <see cref="Float"/>.
+    /// <see cref="Float"/> into <paramref name="destination"/> when it fits (32 chars hold any value whose magnitude is
+    /// between 1e-9 and 1e21); false otherwise, and the caller uses <see cref="Float"/>.
     /// </summary>
     public static bool TryFormatFloat(double v, Span<char> destination, out int written)
     {
-        if (double.IsFinite(v) && v.TryFormat(destination, out written, "R", CultureInfo.InvariantCulture)
-            && destination[..written].IndexOfAny('E', 'e') < 0)
+        written = double.IsFinite(v) ? ShortestFloat.FormatFixed(v, destination) : -1;
+        if (written >= 0)
         {
             return true;
         }
