@@ -305,17 +305,9 @@ internal static class DataEndpoints
 
         ctx.Response.ContentType = "text/csv; charset=utf-8";
 
-        // The CSV writer writes whole tables synchronously; its buffer spills into the response as it
-        // fills, so a large table streams with bounded memory. Blocking a thread for that is bounded too: at
-        // most --max-concurrent-queries queries run at once.
-        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
-        {
-            bodyControl.AllowSynchronousIO = true;
-        }
-
-        // 8 K chars (and its 24 KiB of encoded bytes) stay off the large object heap: one query's buffers there
-        // would bring a full collection every few queries.
-        var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 8192);
+        // The CSV writer writes whole tables synchronously; the pipe writer under it spills into the response
+        // every 64 KiB, so a large table streams with bounded memory.
+        var writer = new PipeTextWriter(ctx.Response.BodyWriter);
         await using (writer.ConfigureAwait(false))
         {
             var csv = new AnnotatedCsvWriter(writer, dialect);
@@ -331,7 +323,7 @@ internal static class DataEndpoints
 
                         // Tables reach the client as they come, but at most every 50 ms: a thousand one-row tables
                         // are not a thousand network writes (the writer's buffer also spills when full).
-                        if (writer.BaseStream.CanWrite && System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
+                        if (System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
                         {
                             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
                             lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
