@@ -269,7 +269,7 @@ public sealed class LineProtocolWriter
 
         // The shortest digits that read back (.NET's "R" misses some: 2^-958), laid out the way Go does.
         ulong shortest = ShortestFloat.Decompose(value, out int exp10);
-        int nd = ShortestFloat.DecimalLength(shortest);
+        int nd = DecimalDigits.Length(shortest);
         Span<byte> digits = stackalloc byte[20];
         for (int i = nd - 1; i >= 0; i--)
         {

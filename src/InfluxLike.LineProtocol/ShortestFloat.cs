@@ -81,7 +81,7 @@ public static class ShortestFloat
             exponent++;
         }
 
-        int length = DecimalLength(digits);
+        int length = DecimalDigits.Length(digits);
         if (exponent >= 0)
         {
             // digits, then zeros
@@ -91,7 +91,7 @@ public static class ShortestFloat
                 return -1;
             }
 
-            WriteDigits(destination.Slice(at, length), digits);
+            DecimalDigits.Write(destination.Slice(at, length), digits);
             destination.Slice(at + length, exponent).Fill('0');
             return total;
         }
@@ -108,9 +108,9 @@ public static class ShortestFloat
             // fraction digits first, then the '.', then the integer part's digits
             ulong scale = PowerOf10(-exponent);
             ulong whole = digits / scale;
-            WriteDigits(destination.Slice(at + point + 1, -exponent), digits - (whole * scale));
+            DecimalDigits.Write(destination.Slice(at + point + 1, -exponent), digits - (whole * scale));
             destination[at + point] = '.';
-            WriteDigits(destination.Slice(at, point), whole);
+            DecimalDigits.Write(destination.Slice(at, point), whole);
             return total;
         }
         else
@@ -125,7 +125,7 @@ public static class ShortestFloat
             destination[at] = '0';
             destination[at + 1] = '.';
             destination.Slice(at + 2, zeros).Fill('0');
-            WriteDigits(destination.Slice(at + 2 + zeros, length), digits);
+            DecimalDigits.Write(destination.Slice(at + 2 + zeros, length), digits);
             return total;
         }
     }
@@ -164,10 +164,7 @@ public static class ShortestFloat
             e10 = q;
             int k = Pow5InverseBitCount + Pow5Bits(q) - 1;
             int i = -e2 + q + k;
-            ulong low = Pow5Inverse[2 * q], high = Pow5Inverse[(2 * q) + 1];
-            vr = MulShift(4 * m2, low, high, i);
-            vp = MulShift((4 * m2) + 2, low, high, i);
-            vm = MulShift((4 * m2) - 1 - mmShift, low, high, i);
+            vr = MulShiftAll(m2, Pow5Inverse[2 * q], Pow5Inverse[(2 * q) + 1], i, mmShift, out vp, out vm);
             if (q <= 21)
             {
                 // Only here can the values be exact multiples of 10^q: 5^22 needs more than 52 bits.
@@ -192,10 +189,7 @@ public static class ShortestFloat
             int i = -e2 - q;
             int k = Pow5Bits(i) - Pow5BitCount;
             int j = q - k;
-            ulong low = Pow5[2 * i], high = Pow5[(2 * i) + 1];
-            vr = MulShift(4 * m2, low, high, j);
-            vp = MulShift((4 * m2) + 2, low, high, j);
-            vm = MulShift((4 * m2) - 1 - mmShift, low, high, j);
+            vr = MulShiftAll(m2, Pow5[2 * i], Pow5[(2 * i) + 1], j, mmShift, out vp, out vm);
             if (q <= 1)
             {
                 // mv, mp and mm all have at least q trailing zero bits, so the products are exact.
@@ -288,20 +282,44 @@ public static class ShortestFloat
         return output;
     }
 
-    // The middle 64 bits of the 55 × 125-bit product, shifted right by j (64 < j < 128).
-    private static ulong MulShift(ulong m, ulong mulLow, ulong mulHigh, int j)
+    // (4·m2 + {0, 2, -1 - mmShift}) × mul >> j, the three ends of the interval, from two 64 × 64-bit products
+    // instead of six (Ryū's mulShiftAll64): 2·m2 × mul once, then ± mul. 64 < j < 128.
+    private static ulong MulShiftAll(ulong m2, ulong mulLow, ulong mulHigh, int j, uint mmShift, out ulong vp, out ulong vm)
     {
-        ulong high1 = Math.BigMul(m, mulHigh, out ulong low1);
-        ulong high0 = Math.BigMul(m, mulLow, out _);
-        ulong sum = high0 + low1;
-        if (sum < high0)
+        ulong m = m2 << 1; // at most 55 bits
+        ulong tmp = Math.BigMul(m, mulLow, out ulong lo);
+        ulong hi = Math.BigMul(m, mulHigh, out ulong midLow);
+        ulong mid = tmp + midLow;
+        hi += mid < tmp ? 1UL : 0UL;
+
+        ulong lo2 = lo + mulLow;
+        ulong mid2 = mid + mulHigh + (lo2 < lo ? 1UL : 0UL);
+        ulong hi2 = hi + (mid2 < mid ? 1UL : 0UL);
+        vp = ShiftRight128(mid2, hi2, j - 64 - 1);
+
+        if (mmShift == 1)
         {
-            high1++;
+            ulong lo3 = lo - mulLow;
+            ulong mid3 = mid - mulHigh - (lo3 > lo ? 1UL : 0UL);
+            ulong hi3 = hi - (mid3 > mid ? 1UL : 0UL);
+            vm = ShiftRight128(mid3, hi3, j - 64 - 1);
+        }
+        else
+        {
+            ulong lo3 = lo + lo;
+            ulong mid3 = mid + mid + (lo3 < lo ? 1UL : 0UL);
+            ulong hi3 = hi + hi + (mid3 < mid ? 1UL : 0UL);
+            ulong lo4 = lo3 - mulLow;
+            ulong mid4 = mid3 - mulHigh - (lo4 > lo3 ? 1UL : 0UL);
+            ulong hi4 = hi3 - (mid4 > mid3 ? 1UL : 0UL);
+            vm = ShiftRight128(mid4, hi4, j - 64);
         }
 
-        int shift = j - 64;
-        return (high1 << (64 - shift)) | (sum >> shift);
+        return ShiftRight128(mid, hi, j - 64 - 1);
     }
+
+    // The 64 bits of (hi:lo) >> shift, 0 < shift < 64.
+    private static ulong ShiftRight128(ulong lo, ulong hi, int shift) => (hi << (64 - shift)) | (lo >> shift);
 
     // ⌈log2(5^e)⌉ for e ≥ 1, and 1 for e = 0: the bit length of 5^e (exact for 0 ≤ e ≤ 3528).
     private static int Pow5Bits(int e) => (int)(((uint)e * 1217359) >> 19) + 1;
@@ -326,19 +344,6 @@ public static class ShortestFloat
 
     private static bool MultipleOfPowerOf2(ulong value, int p) => (value & ((1UL << p) - 1)) == 0;
 
-    /// <summary>The number of decimal digits in <paramref name="v"/> (1 for 0).</summary>
-    public static int DecimalLength(ulong v)
-    {
-        int length = 1;
-        while (v >= 10_000)
-        {
-            v /= 10_000;
-            length += 4;
-        }
-
-        return v >= 1000 ? length + 3 : v >= 100 ? length + 2 : v >= 10 ? length + 1 : length;
-    }
-
     private static ulong PowerOf10(int n)
     {
         ulong p = 1;
@@ -348,29 +353,6 @@ public static class ShortestFloat
         }
 
         return p;
-    }
-
-    private const string Pairs =
-        "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
-        "40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
-        "8081828384858687888990919293949596979899";
-
-    // All of destination gets value's last destination.Length digits, zero-padded on the left.
-    private static void WriteDigits(Span<char> destination, ulong value)
-    {
-        int at = destination.Length;
-        while (at >= 2)
-        {
-            int pair = (int)(value % 100) * 2;
-            value /= 100;
-            destination[--at] = Pairs[pair + 1];
-            destination[--at] = Pairs[pair];
-        }
-
-        if (at == 1)
-        {
-            destination[0] = (char)('0' + (int)(value % 10));
-        }
     }
 
     private static ulong[] BuildInverseTable()

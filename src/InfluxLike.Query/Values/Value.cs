@@ -323,14 +323,7 @@ public static class Formats
         destination[length] = 'Z';
         return length + 1;
 
-        static void Digits(Span<char> to, int at, int value, int count)
-        {
-            for (int i = at + count - 1; i >= at; i--)
-            {
-                to[i] = (char)('0' + (value % 10));
-                value /= 10;
-            }
-        }
+        static void Digits(Span<char> to, int at, int value, int count) => DecimalDigits.Write(to.Slice(at, count), (ulong)value);
     }
 
     /// <summary>
