@@ -106,7 +106,7 @@ public static class ShortestFloat
             }
 
             // fraction digits first, then the '.', then the integer part's digits
-            ulong scale = PowerOf10(-exponent);
+            ulong scale = PowersOf10[-exponent];
             ulong whole = digits / scale;
             DecimalDigits.Write(destination.Slice(at + point + 1, -exponent), digits - (whole * scale));
             destination[at + point] = '.';
@@ -344,16 +344,12 @@ public static class ShortestFloat
 
     private static bool MultipleOfPowerOf2(ulong value, int p) => (value & ((1UL << p) - 1)) == 0;
 
-    private static ulong PowerOf10(int n)
-    {
-        ulong p = 1;
-        for (int i = 0; i < n; i++)
-        {
-            p *= 10;
-        }
-
-        return p;
-    }
+    private static readonly ulong[] PowersOf10 =
+    [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000,
+    ];
 
     private static ulong[] BuildInverseTable()
     {

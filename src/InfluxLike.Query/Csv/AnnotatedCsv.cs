@@ -376,6 +376,7 @@ public sealed class AnnotatedCsvWriter
     private bool _wroteAny;
     private char[] _line = new char[FlushAt + 1024];
     private int _length;
+    private Formats.TimeText _times;
 
     public AnnotatedCsvWriter(TextWriter output, CsvDialect? dialect = null)
     {
@@ -522,7 +523,7 @@ public sealed class AnnotatedCsvWriter
 
                 break;
             case Kind.Bool: Put(bits != 0 ? "true" : "false"); break;
-            case Kind.Time: _length += Formats.FormatTime(bits, Room(Formats.MaxTimeLength)); break;
+            case Kind.Time: _length += _times.Format(bits, Room(Formats.MaxTimeLength)); break;
         }
     }
 

@@ -261,40 +261,50 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
             WindowAggregate.Mean => Kind.Float,
             _ => KindOf(data.Type),
         };
-        var bounds = new List<(long Start, long Stop)>();
-        if (createEmpty)
+        int n;
+        long[] times, values;
+        bool[]? nulls = null;
+        if (!createEmpty)
         {
-            foreach (var (s, e, _) in Grouping.Windows(Table.EmptyFor(key), spec, "_time", createEmpty: true))
+            // every window listed holds points
+            n = windows.Count;
+            times = new long[n];
+            values = new long[n];
+            for (int i = 0; i < n; i++)
             {
-                bounds.Add((s, e));
+                times[i] = windows[i].Stop;
+                values[i] = windows[i].Bits;
             }
         }
         else
         {
-            bounds.AddRange(windows.Select(w => (w.Start, w.Stop)));
-        }
+            var bounds = new List<(long Start, long Stop)>();
+            foreach (var (s, e, _) in Grouping.Windows(Table.EmptyFor(key), spec, "_time", createEmpty: true))
+            {
+                bounds.Add((s, e));
+            }
 
-        int n = bounds.Count;
-        var times = new long[n];
-        var values = new long[n];
-        bool[]? nulls = null;
-        int wi = 0;
-        for (int i = 0; i < n; i++)
-        {
-            times[i] = bounds[i].Stop;
-            if (wi < windows.Count && windows[wi].Start == bounds[i].Start)
+            n = bounds.Count;
+            times = new long[n];
+            values = new long[n];
+            int wi = 0;
+            for (int i = 0; i < n; i++)
             {
-                values[i] = windows[wi].Bits;
-                wi++;
-            }
-            else if (which == WindowAggregate.Count)
-            {
-                values[i] = 0;
-            }
-            else
-            {
-                nulls ??= new bool[n];
-                nulls[i] = true;
+                times[i] = bounds[i].Stop;
+                if (wi < windows.Count && windows[wi].Start == bounds[i].Start)
+                {
+                    values[i] = windows[wi].Bits;
+                    wi++;
+                }
+                else if (which == WindowAggregate.Count)
+                {
+                    values[i] = 0;
+                }
+                else
+                {
+                    nulls ??= new bool[n];
+                    nulls[i] = true;
+                }
             }
         }
 

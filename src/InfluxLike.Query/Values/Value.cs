@@ -270,60 +270,85 @@ public static class Formats
     public const int MaxTimeLength = 30;
 
     /// <summary><see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long); the length written.</summary>
-    public static int FormatTime(long unixNanoseconds, Span<char> destination)
+    public static int FormatTime(long unixNanoseconds, Span<char> destination) => default(TimeText).Format(unixNanoseconds, destination);
+
+    /// <summary>
+    /// RFC 3339 text of times (as <see cref="Time"/>) that remembers the last day's date: a table's rows are mostly on
+    /// one day, so most times need only their clock written.
+    /// </summary>
+    public struct TimeText
     {
-        long seconds = Math.DivRem(unixNanoseconds, 1_000_000_000, out long nanos);
-        if (nanos < 0)
-        {
-            nanos += 1_000_000_000;
-            seconds--;
-        }
+        private long _day;
+        private string? _date; // "yyyy-MM-ddT" of _day
 
-        long days = Math.DivRem(seconds, 86_400, out long secondOfDay);
-        if (secondOfDay < 0)
+        /// <summary><see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long); the length written.</summary>
+        public int Format(long unixNanoseconds, Span<char> destination)
         {
-            secondOfDay += 86_400;
-            days--;
-        }
-
-        // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
-        long z = days + 719_468;
-        long era = (z >= 0 ? z : z - 146_096) / 146_097;
-        long dayOfEra = z - (era * 146_097);
-        long yearOfEra = (dayOfEra - (dayOfEra / 1460) + (dayOfEra / 36_524) - (dayOfEra / 146_096)) / 365;
-        long dayOfYear = dayOfEra - ((365 * yearOfEra) + (yearOfEra / 4) - (yearOfEra / 100));
-        long mp = ((5 * dayOfYear) + 2) / 153;
-        int day = (int)(dayOfYear - (((153 * mp) + 2) / 5) + 1);
-        int month = (int)(mp < 10 ? mp + 3 : mp - 9);
-        int year = (int)(yearOfEra + (era * 400) + (month <= 2 ? 1 : 0));
-
-        Digits(destination, 0, year, 4);
-        destination[4] = '-';
-        Digits(destination, 5, month, 2);
-        destination[7] = '-';
-        Digits(destination, 8, day, 2);
-        destination[10] = 'T';
-        Digits(destination, 11, (int)(secondOfDay / 3600), 2);
-        destination[13] = ':';
-        Digits(destination, 14, (int)(secondOfDay / 60 % 60), 2);
-        destination[16] = ':';
-        Digits(destination, 17, (int)(secondOfDay % 60), 2);
-        int length = 19;
-        if (nanos != 0)
-        {
-            destination[19] = '.';
-            Digits(destination, 20, (int)nanos, 9);
-            length = 29;
-            while (destination[length - 1] == '0')
+            long seconds = Math.DivRem(unixNanoseconds, 1_000_000_000, out long nanos);
+            if (nanos < 0)
             {
-                length--;
+                nanos += 1_000_000_000;
+                seconds--;
             }
+
+            long days = Math.DivRem(seconds, 86_400, out long secondOfDay);
+            if (secondOfDay < 0)
+            {
+                secondOfDay += 86_400;
+                days--;
+            }
+
+            if (_date is null || days != _day)
+            {
+                _date = DateText(days);
+                _day = days;
+            }
+
+            _date.CopyTo(destination);
+            int clock = (int)secondOfDay;
+            DecimalDigits.Write(destination.Slice(11, 2), (ulong)(clock / 3600));
+            destination[13] = ':';
+            DecimalDigits.Write(destination.Slice(14, 2), (ulong)(clock / 60 % 60));
+            destination[16] = ':';
+            DecimalDigits.Write(destination.Slice(17, 2), (ulong)(clock % 60));
+            int length = 19;
+            if (nanos != 0)
+            {
+                destination[19] = '.';
+                DecimalDigits.Write(destination.Slice(20, 9), (ulong)nanos);
+                length = 29;
+                while (destination[length - 1] == '0')
+                {
+                    length--;
+                }
+            }
+
+            destination[length] = 'Z';
+            return length + 1;
         }
 
-        destination[length] = 'Z';
-        return length + 1;
-
-        static void Digits(Span<char> to, int at, int value, int count) => DecimalDigits.Write(to.Slice(at, count), (ulong)value);
+        // Days since 1970-01-01 to "yyyy-MM-ddT" (H. Hinnant's days_from_civil, inverted).
+        private static string DateText(long days)
+        {
+            long z = days + 719_468;
+            long era = (z >= 0 ? z : z - 146_096) / 146_097;
+            long dayOfEra = z - (era * 146_097);
+            long yearOfEra = (dayOfEra - (dayOfEra / 1460) + (dayOfEra / 36_524) - (dayOfEra / 146_096)) / 365;
+            long dayOfYear = dayOfEra - ((365 * yearOfEra) + (yearOfEra / 4) - (yearOfEra / 100));
+            long mp = ((5 * dayOfYear) + 2) / 153;
+            int day = (int)(dayOfYear - (((153 * mp) + 2) / 5) + 1);
+            int month = (int)(mp < 10 ? mp + 3 : mp - 9);
+            int year = (int)(yearOfEra + (era * 400) + (month <= 2 ? 1 : 0));
+            return string.Create(11, (year, month, day), static (text, date) =>
+            {
+                DecimalDigits.Write(text[..4], (ulong)date.year);
+                text[4] = '-';
+                DecimalDigits.Write(text.Slice(5, 2), (ulong)date.month);
+                text[7] = '-';
+                DecimalDigits.Write(text.Slice(8, 2), (ulong)date.day);
+                text[10] = 'T';
+            });
+        }
     }
 
     /// <summary>

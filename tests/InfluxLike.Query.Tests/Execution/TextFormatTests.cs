@@ -31,6 +31,27 @@ public sealed class TextFormatTests
         Gen.Long.Sample(ns => Assert.Equal(ReferenceTime(ns), Formats.Time(ns)), iter: 200_000);
     }
 
+    [Fact]
+    public void A_time_text_that_remembers_the_day_writes_what_the_calendar_says()
+    {
+        // Runs of times on one day (what a table's rows are), jumps across days and eras, negative times.
+        var runs = Gen.Select(Gen.Long, Gen.Long[0, 3_600_000_000_000].Array[1, 30]).Array[1, 8];
+        runs.Sample(list =>
+        {
+            var text = new Formats.TimeText();
+            Span<char> buffer = stackalloc char[Formats.MaxTimeLength];
+            foreach (var (start, steps) in list)
+            {
+                long t = start;
+                foreach (long step in steps)
+                {
+                    t = t > long.MaxValue - step ? start : t + step;
+                    Assert.Equal(ReferenceTime(t), new string(buffer[..text.Format(t, buffer)]));
+                }
+            }
+        }, iter: 5_000);
+    }
+
     [Theory]
     [InlineData(0L, "1970-01-01T00:00:00Z")]
     [InlineData(-1L, "1969-12-31T23:59:59.999999999Z")]
