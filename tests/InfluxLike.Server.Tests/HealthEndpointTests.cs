@@ -117,6 +117,14 @@ public class HealthEndpointTests : IClassFixture<LiveServer>
         Assert.DoesNotContain("aspnetcore_memory_pool", text, StringComparison.Ordinal);
         Assert.DoesNotContain("http_server_request_duration", text, StringComparison.Ordinal);
         Assert.DoesNotContain("aspnetcore_routing", text, StringComparison.Ordinal);
+
+        // No exemplars (trace ids beside samples) in the OpenMetrics form either: recording them cost every request.
+        using var openMetrics = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        openMetrics.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
+        using var response = await _server.Client.SendAsync(openMetrics);
+        text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\nhttp_request_duration_seconds_count{", "\n" + text, StringComparison.Ordinal);
+        Assert.DoesNotContain("trace_id", text, StringComparison.Ordinal);
     }
 
     [Fact]

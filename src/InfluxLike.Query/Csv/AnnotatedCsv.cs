@@ -374,7 +374,7 @@ public sealed class AnnotatedCsvWriter
     private ColumnMeta[]? _schema;
     private bool[]? _schemaKey;
     private bool _wroteAny;
-    private char[] _line = new char[FlushAt + 1024];
+    private char[] _line = new char[1024]; // grows to FlushAt and a row when a result is large
     private int _length;
     private Formats.TimeText _times;
 
