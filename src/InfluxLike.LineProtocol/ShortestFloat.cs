@@ -31,6 +31,11 @@ public static class ShortestFloat
     /// </summary>
     public static ulong Decompose(double value, out int exponent)
     {
+        if (value == 0 || !double.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), value, "only finite, non-zero doubles have shortest digits");
+        }
+
         ulong bits = BitConverter.DoubleToUInt64Bits(value);
         ulong digits = ToDecimal(bits & ((1UL << MantissaBits) - 1), (uint)(bits >> MantissaBits) & 0x7FF, out exponent);
         while (digits % 10 == 0)

@@ -121,6 +121,15 @@ public class PropertyTests
         }
     }
 
+    [Fact]
+    public void Shortest_digits_are_refused_for_zero_and_non_numbers()
+    {
+        foreach (double v in new[] { 0.0, -0.0, double.NaN, double.PositiveInfinity })
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => ShortestFloat.Decompose(v, out _));
+        }
+    }
+
     [Theory]
     [InlineData(0.0, "0")]
     [InlineData(-0.0, "-0")]

@@ -64,12 +64,27 @@ public sealed class PipeTextWriterTests
     }
 
     [Fact]
-    public async Task A_closed_reader_ends_the_write_with_an_io_error()
+    public async Task A_closed_reader_ends_the_write_with_a_disconnect_error()
     {
         var pipe = new Pipe();
         await pipe.Reader.CompleteAsync();
         var writer = new PipeTextWriter(pipe.Writer);
-        Assert.Throws<IOException>(() => writer.Write(new string('x', PipeTextWriter.SpillBytes + 1)));
-        await Assert.ThrowsAsync<IOException>(() => writer.FlushAsync(CancellationToken.None));
+        Assert.Throws<ClientDisconnectedException>(() => writer.Write(new string('x', PipeTextWriter.SpillBytes + 1)));
+        await Assert.ThrowsAsync<ClientDisconnectedException>(() => writer.FlushAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_lone_high_surrogate_at_a_flush_becomes_a_replacement_character()
+    {
+        var pipe = new Pipe();
+        var writer = new PipeTextWriter(pipe.Writer);
+        writer.Write("a\uD83D");
+        await writer.FlushAsync(CancellationToken.None);
+        writer.Write("b");
+        await writer.FlushAsync(CancellationToken.None);
+        await pipe.Writer.CompleteAsync();
+        var received = new MemoryStream();
+        await pipe.Reader.AsStream().CopyToAsync(received);
+        Assert.Equal("a\uFFFDb", Encoding.UTF8.GetString(received.ToArray()));
     }
 }

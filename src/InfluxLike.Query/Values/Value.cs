@@ -270,7 +270,12 @@ public static class Formats
     public const int MaxTimeLength = 30;
 
     /// <summary><see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long); the length written.</summary>
-    public static int FormatTime(long unixNanoseconds, Span<char> destination) => default(TimeText).Format(unixNanoseconds, destination);
+    public static int FormatTime(long unixNanoseconds, Span<char> destination)
+    {
+        long days = SplitTime(unixNanoseconds, out int secondOfDay, out int nanos);
+        WriteDate(destination, days);
+        return WriteClock(destination, secondOfDay, nanos);
+    }
 
     /// <summary>
     /// RFC 3339 text of times (as <see cref="Time"/>) that remembers the last day's date: a table's rows are mostly on
@@ -284,71 +289,82 @@ public static class Formats
         /// <summary><see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long); the length written.</summary>
         public int Format(long unixNanoseconds, Span<char> destination)
         {
-            long seconds = Math.DivRem(unixNanoseconds, 1_000_000_000, out long nanos);
-            if (nanos < 0)
-            {
-                nanos += 1_000_000_000;
-                seconds--;
-            }
-
-            long days = Math.DivRem(seconds, 86_400, out long secondOfDay);
-            if (secondOfDay < 0)
-            {
-                secondOfDay += 86_400;
-                days--;
-            }
-
+            long days = SplitTime(unixNanoseconds, out int secondOfDay, out int nanos);
             if (_date is null || days != _day)
             {
-                _date = DateText(days);
+                _date = string.Create(11, days, static (text, d) => WriteDate(text, d));
                 _day = days;
             }
 
             _date.CopyTo(destination);
-            int clock = (int)secondOfDay;
-            DecimalDigits.Write(destination.Slice(11, 2), (ulong)(clock / 3600));
-            destination[13] = ':';
-            DecimalDigits.Write(destination.Slice(14, 2), (ulong)(clock / 60 % 60));
-            destination[16] = ':';
-            DecimalDigits.Write(destination.Slice(17, 2), (ulong)(clock % 60));
-            int length = 19;
-            if (nanos != 0)
-            {
-                destination[19] = '.';
-                DecimalDigits.Write(destination.Slice(20, 9), (ulong)nanos);
-                length = 29;
-                while (destination[length - 1] == '0')
-                {
-                    length--;
-                }
-            }
-
-            destination[length] = 'Z';
-            return length + 1;
+            return WriteClock(destination, secondOfDay, nanos);
         }
+    }
 
-        // Days since 1970-01-01 to "yyyy-MM-ddT" (H. Hinnant's days_from_civil, inverted).
-        private static string DateText(long days)
+    // Days since 1970-01-01, the second of that day and the nanoseconds of that second.
+    private static long SplitTime(long unixNanoseconds, out int secondOfDay, out int nanos)
+    {
+        long seconds = Math.DivRem(unixNanoseconds, 1_000_000_000, out long ns);
+        if (ns < 0)
         {
-            long z = days + 719_468;
-            long era = (z >= 0 ? z : z - 146_096) / 146_097;
-            long dayOfEra = z - (era * 146_097);
-            long yearOfEra = (dayOfEra - (dayOfEra / 1460) + (dayOfEra / 36_524) - (dayOfEra / 146_096)) / 365;
-            long dayOfYear = dayOfEra - ((365 * yearOfEra) + (yearOfEra / 4) - (yearOfEra / 100));
-            long mp = ((5 * dayOfYear) + 2) / 153;
-            int day = (int)(dayOfYear - (((153 * mp) + 2) / 5) + 1);
-            int month = (int)(mp < 10 ? mp + 3 : mp - 9);
-            int year = (int)(yearOfEra + (era * 400) + (month <= 2 ? 1 : 0));
-            return string.Create(11, (year, month, day), static (text, date) =>
-            {
-                DecimalDigits.Write(text[..4], (ulong)date.year);
-                text[4] = '-';
-                DecimalDigits.Write(text.Slice(5, 2), (ulong)date.month);
-                text[7] = '-';
-                DecimalDigits.Write(text.Slice(8, 2), (ulong)date.day);
-                text[10] = 'T';
-            });
+            ns += 1_000_000_000;
+            seconds--;
         }
+
+        long days = Math.DivRem(seconds, 86_400, out long second);
+        if (second < 0)
+        {
+            second += 86_400;
+            days--;
+        }
+
+        secondOfDay = (int)second;
+        nanos = (int)ns;
+        return days;
+    }
+
+    // "yyyy-MM-ddT" into the first 11 chars (H. Hinnant's days_from_civil, inverted).
+    private static void WriteDate(Span<char> text, long days)
+    {
+        long z = days + 719_468;
+        long era = (z >= 0 ? z : z - 146_096) / 146_097;
+        long dayOfEra = z - (era * 146_097);
+        long yearOfEra = (dayOfEra - (dayOfEra / 1460) + (dayOfEra / 36_524) - (dayOfEra / 146_096)) / 365;
+        long dayOfYear = dayOfEra - ((365 * yearOfEra) + (yearOfEra / 4) - (yearOfEra / 100));
+        long mp = ((5 * dayOfYear) + 2) / 153;
+        int day = (int)(dayOfYear - (((153 * mp) + 2) / 5) + 1);
+        int month = (int)(mp < 10 ? mp + 3 : mp - 9);
+        int year = (int)(yearOfEra + (era * 400) + (month <= 2 ? 1 : 0));
+        DecimalDigits.Write(text[..4], (ulong)year);
+        text[4] = '-';
+        DecimalDigits.Write(text.Slice(5, 2), (ulong)month);
+        text[7] = '-';
+        DecimalDigits.Write(text.Slice(8, 2), (ulong)day);
+        text[10] = 'T';
+    }
+
+    // "HH:mm:ss", the fraction without trailing zeros, and "Z" from char 11 on; the whole length.
+    private static int WriteClock(Span<char> destination, int secondOfDay, int nanos)
+    {
+        DecimalDigits.Write(destination.Slice(11, 2), (ulong)(secondOfDay / 3600));
+        destination[13] = ':';
+        DecimalDigits.Write(destination.Slice(14, 2), (ulong)(secondOfDay / 60 % 60));
+        destination[16] = ':';
+        DecimalDigits.Write(destination.Slice(17, 2), (ulong)(secondOfDay % 60));
+        int length = 19;
+        if (nanos != 0)
+        {
+            destination[19] = '.';
+            DecimalDigits.Write(destination.Slice(20, 9), (ulong)nanos);
+            length = 29;
+            while (destination[length - 1] == '0')
+            {
+                length--;
+            }
+        }
+
+        destination[length] = 'Z';
+        return length + 1;
     }
 
     /// <summary>

@@ -135,7 +135,7 @@ internal static class DataEndpoints
         }
 
         // A query is a few hundred bytes: a pooled 16 KiB read buffer, not a fresh 80 KiB one to zero per request.
-        using var buffer = new MemoryStream(request.ContentLength is > 0 and <= 1 << 20 ? (int)request.ContentLength.Value : 0);
+        using var buffer = new MemoryStream((int)Math.Clamp(request.ContentLength ?? 0, 0, 64 * 1024)); // a stated length is a hint, not trusted
         byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
@@ -276,7 +276,7 @@ internal static class DataEndpoints
 
             outcome = await StreamCsvAsync(ctx, prepared, dialect, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception gone) when (ctx.RequestAborted.IsCancellationRequested && gone is OperationCanceledException or IOException)
+        catch (Exception gone) when (gone is ClientDisconnectedException || (ctx.RequestAborted.IsCancellationRequested && gone is OperationCanceledException or IOException))
         {
             // The client went away mid-query (a closed dashboard, a cancelled request): nothing to answer and
             // nothing wrong with the server, so no 500 and no error log, only the outcome counted.
@@ -315,7 +315,7 @@ internal static class DataEndpoints
         ctx.Response.ContentType = "text/csv; charset=utf-8";
 
         // The CSV writer writes whole tables synchronously; the pipe writer under it spills into the response
-        // every 64 KiB, so a large table streams with bounded memory.
+        // every 16 KiB, so a large table streams with bounded memory.
         var writer = new PipeTextWriter(ctx.Response.BodyWriter);
         await using (writer.ConfigureAwait(false))
         {
@@ -353,7 +353,14 @@ internal static class DataEndpoints
             }
 
             csv.Finish();
-            await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ClientDisconnectedException) when (outcome != "ok")
+            {
+                // A timeout mid-stream aborts the connection: the in-band error cannot arrive, the outcome stands.
+            }
         }
 
         return outcome;

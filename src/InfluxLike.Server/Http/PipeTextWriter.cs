@@ -53,22 +53,36 @@ internal sealed class PipeTextWriter : TextWriter
                 FlushResult result = _pipe.FlushAsync().AsTask().GetAwaiter().GetResult();
                 if (result.IsCanceled || result.IsCompleted)
                 {
-                    throw new IOException("the client closed the connection");
+                    throw new ClientDisconnectedException();
                 }
             }
         }
     }
 
-    /// <summary>Hands what is pending to the socket.</summary>
+    /// <summary>
+    /// Hands what is pending to the socket. As StreamWriter's flush, it also ends the encoder's state: a lone high
+    /// surrogate left by the last write becomes U+FFFD rather than vanishing.
+    /// </summary>
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
+        Span<byte> room = _pipe.GetSpan(16);
+        _encoder.Convert(ReadOnlySpan<char>.Empty, room, flush: true, out _, out int written, out _);
+        _pipe.Advance(written);
         _pending = 0;
         FlushResult result = await _pipe.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (result.IsCanceled || result.IsCompleted)
         {
-            throw new IOException("the client closed the connection");
+            throw new ClientDisconnectedException();
         }
     }
 
+    public override Task FlushAsync() => FlushAsync(CancellationToken.None);
+
     public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 }
+
+/// <summary>
+/// The response's reader is gone (the client closed the connection). Kestrel completes the pipe before it cancels
+/// <c>RequestAborted</c>, so this is how a write learns it first.
+/// </summary>
+internal sealed class ClientDisconnectedException() : IOException("the client closed the connection");
