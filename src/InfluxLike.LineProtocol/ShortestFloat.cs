@@ -53,12 +53,8 @@ public static class ShortestFloat
     /// </summary>
     public static int FormatFixed(double value, Span<char> destination)
     {
-        ulong bits = BitConverter.DoubleToUInt64Bits(value);
-        bool negative = (long)bits < 0;
-        ulong ieeeMantissa = bits & ((1UL << MantissaBits) - 1);
-        uint ieeeExponent = (uint)(bits >> MantissaBits) & 0x7FF;
         int at = 0;
-        if (negative)
+        if (double.IsNegative(value))
         {
             if (destination.IsEmpty)
             {
@@ -68,7 +64,7 @@ public static class ShortestFloat
             destination[at++] = '-';
         }
 
-        if (ieeeMantissa == 0 && ieeeExponent == 0)
+        if (value == 0)
         {
             if (at >= destination.Length)
             {
@@ -79,13 +75,7 @@ public static class ShortestFloat
             return at + 1;
         }
 
-        ulong digits = ToDecimal(ieeeMantissa, ieeeExponent, out int exponent);
-        while (exponent < 0 && digits % 10 == 0)
-        {
-            digits /= 10;
-            exponent++;
-        }
-
+        ulong digits = Decompose(value, out int exponent);
         int length = DecimalDigits.Length(digits);
         if (exponent >= 0)
         {
