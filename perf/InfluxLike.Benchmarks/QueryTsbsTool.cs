@@ -16,32 +16,53 @@ namespace InfluxLike.Benchmarks;
 /// and prints the median and the row count. The texts and windows are the harness's (make_queries).
 /// <c>dotnet InfluxLike.Benchmarks.dll query-tsbs FILE [runs] [query name]</c> (a name runs that query only; a Flux
 /// text runs that text, with <c>$T0</c> and <c>$TP</c> standing for the workload's start and its last hour's start).
+/// With <c>--engine DIR</c> after them, the queries run against a copy of an already loaded engine folder (a server's
+/// <c>DATA/engine</c>, bucket "bench" of org "o") instead of loading FILE, which then only gives the windows.
 /// </summary>
 internal static class QueryTsbsTool
 {
     public static async Task RunAsync(string[] args)
     {
+        string? engineDir = null;
+        int at = Array.IndexOf(args, "--engine");
+        if (at >= 0)
+        {
+            engineDir = args[at + 1];
+            args = [.. args[..at], .. args[(at + 2)..]];
+        }
+
         string file = args[0];
         int runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
         using var meta = JsonDocument.Parse(File.ReadAllText(file + ".meta.json"));
         long t0 = meta.RootElement.GetProperty("start_ns").GetInt64() / 1_000_000_000;
         long te = meta.RootElement.GetProperty("end_ns_exclusive").GetInt64() / 1_000_000_000;
         string dir = Path.Combine(Path.GetTempPath(), "influxlike-query-" + Environment.ProcessId);
+        if (engineDir is not null)
+        {
+            CopyFolder(engineDir, dir);
+        }
+
         var engine = StorageEngine.Open(dir);
         try
         {
-            BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "bench", TimeSpan.Zero);
-            await LoadAsync(engine, bucket, file);
-            await engine.SnapshotAllAsync();
+            if (engineDir is null)
+            {
+                BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "bench", TimeSpan.Zero);
+                await LoadAsync(engine, bucket, file);
+                await engine.SnapshotAllAsync();
+            }
+
             Console.WriteLine($"{Directory.GetFiles(dir, "*.tsm", SearchOption.AllDirectories).Length} TSM files");
             var queries = args.Length > 2 && args[2].Contains('(', StringComparison.Ordinal)
                 ? [("custom", args[2].Replace("$T0", Iso(t0), StringComparison.Ordinal).Replace("$TP", Iso(te - 3600), StringComparison.Ordinal))]
                 : Queries(t0, te, "host_0", "host_0").Where(q => args.Length < 3 || q.Item1 == args[2]).ToList();
             var storage = new EngineStorage(engine);
-            Console.WriteLine($"{"query",-24} {"median ms",10} {"min ms",8} {"rows",8} {"MB/run",8} {"gen2",5}");
+            using var scripts = new ScriptCache(); // as the server holds one: repeated texts are parsed once
+            Console.WriteLine($"{"query",-24} {"median ms",10} {"min ms",8} {"prepare ms",10} {"rows",8} {"KB/run",8} {"gen2",5}");
             foreach (var (name, text) in queries)
             {
                 var times = new List<double>();
+                var prepareTimes = new List<double>();
                 long rows = 0;
                 long allocated = 0;
                 int gen2 = 0;
@@ -50,24 +71,40 @@ internal static class QueryTsbsTool
                     long bytes = GC.GetAllocatedBytesForCurrentThread();
                     int collections = GC.CollectionCount(2);
                     var sw = Stopwatch.StartNew();
-                    var prepared = QueryEngine.Prepare(text, new QueryContext { Storage = storage });
+                    var prepared = QueryEngine.Prepare(text, new QueryContext { Storage = storage, Scripts = scripts });
+                    double prepareMs = sw.Elapsed.TotalMilliseconds;
                     rows = prepared.Execute().Sum(r => (long)r.Table.Rows);
                     if (i > 0)
                     {
                         times.Add(sw.Elapsed.TotalMilliseconds);
+                        prepareTimes.Add(prepareMs);
                         allocated += GC.GetAllocatedBytesForCurrentThread() - bytes;
                         gen2 += GC.CollectionCount(2) - collections;
                     }
                 }
 
                 times.Sort();
-                Console.WriteLine($"{name,-24} {times[times.Count / 2],10:F1} {times[0],8:F1} {rows,8} {allocated / runs / 1e6,8:F1} {gen2,5}");
+                prepareTimes.Sort();
+                Console.WriteLine($"{name,-24} {times[times.Count / 2],10:F3} {times[0],8:F3} {prepareTimes[prepareTimes.Count / 2],10:F3} {rows,8} {allocated / runs / 1e3,8:F1} {gen2,5}");
             }
         }
         finally
         {
             await engine.DisposeAsync();
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (string path in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, path));
+            if (Path.GetFileName(path) != "LOCK")
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(path, target);
+            }
         }
     }
 

@@ -49,9 +49,11 @@ public static class ShortestFloat
 
     /// <summary>
     /// Writes finite <paramref name="value"/> in Go's <c>'f', -1</c> form (digits, never an exponent) into
-    /// <paramref name="destination"/>; the number of chars, or -1 when it does not fit (nothing useful is written then).
+    /// <paramref name="destination"/>, as chars or as UTF-8 bytes; the number written, or -1 when it does not fit
+    /// (nothing useful is written then).
     /// </summary>
-    public static int FormatFixed(double value, Span<char> destination)
+    public static int FormatFixed<TChar>(double value, Span<TChar> destination)
+        where TChar : unmanaged, IBinaryInteger<TChar>
     {
         int at = 0;
         if (double.IsNegative(value))
@@ -61,7 +63,7 @@ public static class ShortestFloat
                 return -1;
             }
 
-            destination[at++] = '-';
+            destination[at++] = TChar.CreateTruncating('-');
         }
 
         if (value == 0)
@@ -71,7 +73,7 @@ public static class ShortestFloat
                 return -1;
             }
 
-            destination[at] = '0';
+            destination[at] = TChar.CreateTruncating('0');
             return at + 1;
         }
 
@@ -87,7 +89,7 @@ public static class ShortestFloat
             }
 
             DecimalDigits.Write(destination.Slice(at, length), digits);
-            destination.Slice(at + length, exponent).Fill('0');
+            destination.Slice(at + length, exponent).Fill(TChar.CreateTruncating('0'));
             return total;
         }
 
@@ -104,7 +106,7 @@ public static class ShortestFloat
             ulong scale = PowersOf10[-exponent];
             ulong whole = digits / scale;
             DecimalDigits.Write(destination.Slice(at + point + 1, -exponent), digits - (whole * scale));
-            destination[at + point] = '.';
+            destination[at + point] = TChar.CreateTruncating('.');
             DecimalDigits.Write(destination.Slice(at, point), whole);
             return total;
         }
@@ -117,9 +119,9 @@ public static class ShortestFloat
                 return -1;
             }
 
-            destination[at] = '0';
-            destination[at + 1] = '.';
-            destination.Slice(at + 2, zeros).Fill('0');
+            destination[at] = TChar.CreateTruncating('0');
+            destination[at + 1] = TChar.CreateTruncating('.');
+            destination.Slice(at + 2, zeros).Fill(TChar.CreateTruncating('0'));
             DecimalDigits.Write(destination.Slice(at + 2 + zeros, length), digits);
             return total;
         }

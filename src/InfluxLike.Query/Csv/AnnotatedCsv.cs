@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using InfluxLike.Query.Data;
@@ -361,30 +362,47 @@ public static class AnnotatedCsvReader
 /// Writes results as InfluxDB 2.x annotated CSV: per table schema a block of <c>#datatype</c>, <c>#group</c>,
 /// <c>#default</c> rows and a header, records <c>,,0,...</c>, CRLF line ends, a blank line between blocks and
 /// after the last, floats as Go's shortest 'f' format, times as RFC3339Nano. Streams: each table is written
-/// as soon as it is given.
+/// as soon as it is given. Writes UTF-8 bytes: numbers and times are formatted as bytes in place, and text is
+/// encoded once, when a table's constant cells are (an HTTP response needs no second pass through an encoder).
 /// </summary>
 public sealed class AnnotatedCsvWriter
 {
-    // Rows are formatted into _line and handed to the output once it holds FlushAt chars, and at each table's end.
+    // Rows are formatted into _line and handed to the output once it holds FlushAt bytes, and at each table's end.
     private const int FlushAt = 16 * 1024;
-    private readonly TextWriter _out;
+    private readonly IBufferWriter<byte> _out;
     private readonly CsvDialect _dialect;
     private string? _result;
     private int _tableId;
     private ColumnMeta[]? _schema;
     private bool[]? _schemaKey;
     private bool _wroteAny;
-    private char[] _line = new char[1024]; // grows to FlushAt and a row when a result is large
+    private byte[] _line = new byte[1024]; // grows to FlushAt and a row when a result is large
     private int _length;
     private Formats.TimeText _times;
 
-    public AnnotatedCsvWriter(TextWriter output, CsvDialect? dialect = null)
+    /// <param name="output">Receives the text in pieces of up to 16 KiB and a row (each table's end also hands over
+    /// what is pending); an HTTP response's writer can send each piece as it comes.</param>
+    public AnnotatedCsvWriter(IBufferWriter<byte> output, CsvDialect? dialect = null)
     {
         _out = output;
         _dialect = dialect ?? CsvDialect.Default;
     }
 
     public bool WroteAny => _wroteAny;
+
+    /// <summary>Writes <paramref name="tables"/> and finishes: the whole CSV text (for tests and small answers).</summary>
+    public static string ToText(IEnumerable<(string Result, Table Table)> tables, CsvDialect? dialect = null)
+    {
+        var bytes = new ArrayBufferWriter<byte>();
+        var writer = new AnnotatedCsvWriter(bytes, dialect);
+        foreach (var (result, table) in tables)
+        {
+            writer.WriteTable(result, table);
+        }
+
+        writer.Finish();
+        return Encoding.UTF8.GetString(bytes.WrittenSpan);
+    }
 
     public void WriteTable(string result, Table table)
     {
@@ -405,7 +423,7 @@ public sealed class AnnotatedCsvWriter
         {
             if (_wroteAny)
             {
-                _out.Write("\r\n");
+                Put("\r\n"u8);
             }
 
             _schema = table.Columns;
@@ -419,8 +437,8 @@ public sealed class AnnotatedCsvWriter
         string tableCell = _tableId.ToString(CultureInfo.InvariantCulture);
 
         // A constant column (the group key's, typically) is formatted once per table, not once per row, and each run of
-        // constant cells with its delimiters becomes one piece of text: a row is then a few copies and its varying cells.
-        var texts = new List<string>();
+        // constant cells with its delimiters becomes one piece of UTF-8: a row is then a few copies and its varying cells.
+        var texts = new List<byte[]>();
         var columns = new List<int>(); // the varying column after each text; -1 after the last
         var run = new StringBuilder().Append(d).Append(resultCell).Append(d).Append(tableCell);
         for (int c = 0; c < table.Columns.Length; c++)
@@ -432,16 +450,16 @@ public sealed class AnnotatedCsvWriter
             }
             else
             {
-                texts.Add(run.ToString());
+                texts.Add(Encoding.UTF8.GetBytes(run.ToString()));
                 columns.Add(c);
                 run.Clear();
             }
         }
 
-        texts.Add(run.Append("\r\n").ToString());
+        texts.Add(Encoding.UTF8.GetBytes(run.Append("\r\n").ToString()));
         columns.Add(-1);
 
-        // Rows are formatted into one char buffer, numbers and times in place, and handed to the writer in runs.
+        // Rows are formatted into one byte buffer, numbers and times in place, and handed to the output in runs.
         for (int row = 0; row < table.Rows; row++)
         {
             for (int i = 0; i < texts.Count; i++)
@@ -465,11 +483,14 @@ public sealed class AnnotatedCsvWriter
 
     private void FlushLine()
     {
-        _out.Write(_line, 0, _length);
-        _length = 0;
+        if (_length > 0)
+        {
+            _out.Write(_line.AsSpan(0, _length));
+            _length = 0;
+        }
     }
 
-    private Span<char> Room(int count)
+    private Span<byte> Room(int count)
     {
         if (_line.Length - _length < count)
         {
@@ -479,17 +500,13 @@ public sealed class AnnotatedCsvWriter
         return _line.AsSpan(_length);
     }
 
-    private void Put(char c)
+    private void Put(ReadOnlySpan<byte> utf8)
     {
-        Room(1)[0] = c;
-        _length++;
+        utf8.CopyTo(Room(utf8.Length));
+        _length += utf8.Length;
     }
 
-    private void Put(string s)
-    {
-        s.CopyTo(Room(s.Length));
-        _length += s.Length;
-    }
+    private void Put(string s) => _length += Encoding.UTF8.GetBytes(s, Room(Encoding.UTF8.GetMaxByteCount(s.Length)));
 
     private void PutCell(ColumnData column, int row)
     {
@@ -522,7 +539,7 @@ public sealed class AnnotatedCsvWriter
                 }
 
                 break;
-            case Kind.Bool: Put(bits != 0 ? "true" : "false"); break;
+            case Kind.Bool: Put(bits != 0 ? "true"u8 : "false"u8); break;
             case Kind.Time: _length += _times.Format(bits, Room(Formats.MaxTimeLength)); break;
         }
     }
@@ -532,20 +549,24 @@ public sealed class AnnotatedCsvWriter
     {
         if (_wroteAny)
         {
-            _out.Write("\r\n");
+            Put("\r\n"u8);
         }
 
         char d = _dialect.Delimiter;
-        _out.Write($"#datatype{d}string{d}string\r\n#group{d}true{d}true\r\n#default{d}{d}\r\n{d}error{d}reference\r\n{d}{Quote(message)}{d}\r\n");
+        Put($"#datatype{d}string{d}string\r\n#group{d}true{d}true\r\n#default{d}{d}\r\n{d}error{d}reference\r\n{d}{Quote(message)}{d}\r\n");
+        FlushLine();
         _wroteAny = true;
     }
 
+    /// <summary>Ends the text (a blank line after the last table) and hands over what is pending.</summary>
     public void Finish()
     {
         if (_wroteAny)
         {
-            _out.Write("\r\n");
+            Put("\r\n"u8);
         }
+
+        FlushLine();
     }
 
     private void WriteHeader(string result, Table table, bool[] key)
@@ -596,7 +617,7 @@ public sealed class AnnotatedCsvWriter
             sb.Append("\r\n");
         }
 
-        _out.Write(sb);
+        Put(sb.ToString());
     }
 
     public static string TypeName(Kind kind) => kind switch

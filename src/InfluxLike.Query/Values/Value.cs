@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using InfluxLike.LineProtocol;
@@ -269,8 +270,12 @@ public static class Formats
     /// <summary>The longest text <see cref="FormatTime"/> writes: <c>yyyy-MM-ddTHH:mm:ss.fffffffffZ</c>.</summary>
     public const int MaxTimeLength = 30;
 
-    /// <summary><see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long); the length written.</summary>
-    public static int FormatTime(long unixNanoseconds, Span<char> destination)
+    /// <summary>
+    /// <see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long), as chars or
+    /// as UTF-8 bytes; the length written.
+    /// </summary>
+    public static int FormatTime<TChar>(long unixNanoseconds, Span<TChar> destination)
+        where TChar : unmanaged, IBinaryInteger<TChar>
     {
         long days = SplitTime(unixNanoseconds, out int secondOfDay, out int nanos);
         WriteDate(destination, days);
@@ -284,19 +289,35 @@ public static class Formats
     public struct TimeText
     {
         private long _day;
-        private string? _date; // "yyyy-MM-ddT" of _day
+        private byte[]? _date; // "yyyy-MM-ddT" of _day
 
-        /// <summary><see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long); the length written.</summary>
-        public int Format(long unixNanoseconds, Span<char> destination)
+        /// <summary>
+        /// <see cref="Time"/> into <paramref name="destination"/> (at least <see cref="MaxTimeLength"/> long), as chars
+        /// or as UTF-8 bytes; the length written.
+        /// </summary>
+        public int Format<TChar>(long unixNanoseconds, Span<TChar> destination)
+            where TChar : unmanaged, IBinaryInteger<TChar>
         {
             long days = SplitTime(unixNanoseconds, out int secondOfDay, out int nanos);
             if (_date is null || days != _day)
             {
-                _date = string.Create(11, days, static (text, d) => WriteDate(text, d));
+                _date ??= new byte[11];
+                WriteDate<byte>(_date, days);
                 _day = days;
             }
 
-            _date.CopyTo(destination);
+            if (typeof(TChar) == typeof(byte))
+            {
+                _date.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<TChar, byte>(destination));
+            }
+            else
+            {
+                for (int i = 0; i < 11; i++)
+                {
+                    destination[i] = TChar.CreateTruncating(_date[i]);
+                }
+            }
+
             return WriteClock(destination, secondOfDay, nanos);
         }
     }
@@ -324,7 +345,8 @@ public static class Formats
     }
 
     // "yyyy-MM-ddT" into the first 11 chars (H. Hinnant's days_from_civil, inverted).
-    private static void WriteDate(Span<char> text, long days)
+    private static void WriteDate<TChar>(Span<TChar> text, long days)
+        where TChar : unmanaged, IBinaryInteger<TChar>
     {
         long z = days + 719_468;
         long era = (z >= 0 ? z : z - 146_096) / 146_097;
@@ -336,42 +358,46 @@ public static class Formats
         int month = (int)(mp < 10 ? mp + 3 : mp - 9);
         int year = (int)(yearOfEra + (era * 400) + (month <= 2 ? 1 : 0));
         DecimalDigits.Write(text[..4], (ulong)year);
-        text[4] = '-';
+        text[4] = TChar.CreateTruncating('-');
         DecimalDigits.Write(text.Slice(5, 2), (ulong)month);
-        text[7] = '-';
+        text[7] = TChar.CreateTruncating('-');
         DecimalDigits.Write(text.Slice(8, 2), (ulong)day);
-        text[10] = 'T';
+        text[10] = TChar.CreateTruncating('T');
     }
 
     // "HH:mm:ss", the fraction without trailing zeros, and "Z" from char 11 on; the whole length.
-    private static int WriteClock(Span<char> destination, int secondOfDay, int nanos)
+    private static int WriteClock<TChar>(Span<TChar> destination, int secondOfDay, int nanos)
+        where TChar : unmanaged, IBinaryInteger<TChar>
     {
+        TChar colon = TChar.CreateTruncating(':');
         DecimalDigits.Write(destination.Slice(11, 2), (ulong)(secondOfDay / 3600));
-        destination[13] = ':';
+        destination[13] = colon;
         DecimalDigits.Write(destination.Slice(14, 2), (ulong)(secondOfDay / 60 % 60));
-        destination[16] = ':';
+        destination[16] = colon;
         DecimalDigits.Write(destination.Slice(17, 2), (ulong)(secondOfDay % 60));
         int length = 19;
         if (nanos != 0)
         {
-            destination[19] = '.';
+            destination[19] = TChar.CreateTruncating('.');
             DecimalDigits.Write(destination.Slice(20, 9), (ulong)nanos);
             length = 29;
-            while (destination[length - 1] == '0')
+            TChar zero = TChar.CreateTruncating('0');
+            while (destination[length - 1] == zero)
             {
                 length--;
             }
         }
 
-        destination[length] = 'Z';
+        destination[length] = TChar.CreateTruncating('Z');
         return length + 1;
     }
 
     /// <summary>
-    /// <see cref="Float"/> into <paramref name="destination"/> when it fits (32 chars hold any value whose magnitude is
-    /// between 1e-9 and 1e21); false otherwise, and the caller uses <see cref="Float"/>.
+    /// <see cref="Float"/> into <paramref name="destination"/>, as chars or as UTF-8 bytes, when it fits (32 hold any
+    /// value whose magnitude is between 1e-9 and 1e21); false otherwise, and the caller uses <see cref="Float"/>.
     /// </summary>
-    public static bool TryFormatFloat(double v, Span<char> destination, out int written)
+    public static bool TryFormatFloat<TChar>(double v, Span<TChar> destination, out int written)
+        where TChar : unmanaged, IBinaryInteger<TChar>
     {
         written = double.IsFinite(v) ? ShortestFloat.FormatFixed(v, destination) : -1;
         if (written >= 0)

@@ -314,53 +314,50 @@ internal static class DataEndpoints
 
         ctx.Response.ContentType = "text/csv; charset=utf-8";
 
-        // The CSV writer writes whole tables synchronously; the pipe writer under it spills into the response
-        // every 16 KiB, so a large table streams with bounded memory.
-        var writer = new PipeTextWriter(ctx.Response.BodyWriter);
-        await using (writer.ConfigureAwait(false))
+        // The CSV writer writes whole tables synchronously, as UTF-8 into the response's pipe, which spills to the
+        // socket every 16 KiB, so a large table streams with bounded memory.
+        var writer = new SpillingPipeWriter(ctx.Response.BodyWriter);
+        var csv = new AnnotatedCsvWriter(writer, dialect);
+        long lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
         {
-            var csv = new AnnotatedCsvWriter(writer, dialect);
-            long lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
+            if (hasFirst)
             {
-                if (hasFirst)
+                do
                 {
-                    do
+                    var (result, table) = enumerator.Current;
+                    csv.WriteTable(result, table);
+
+                    // Tables reach the client as they come, but at most every 50 ms: a thousand one-row tables
+                    // are not a thousand network writes (the writer's buffer also spills when full).
+                    if (System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
                     {
-                        var (result, table) = enumerator.Current;
-                        csv.WriteTable(result, table);
-
-                        // Tables reach the client as they come, but at most every 50 ms: a thousand one-row tables
-                        // are not a thousand network writes (the writer's buffer also spills when full).
-                        if (System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
-                        {
-                            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                            lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
-                        }
+                        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                        lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
                     }
-                    while (enumerator.MoveNext());
                 }
+                while (enumerator.MoveNext());
             }
-            catch (QueryException qe)
-            {
-                csv.WriteError(qe.Describe());
-                outcome = "error";
-            }
-            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
-            {
-                csv.WriteError("the query took longer than the query timeout");
-                outcome = "timeout";
-            }
+        }
+        catch (QueryException qe)
+        {
+            csv.WriteError(qe.Describe());
+            outcome = "error";
+        }
+        catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+        {
+            csv.WriteError("the query took longer than the query timeout");
+            outcome = "timeout";
+        }
 
-            csv.Finish();
-            try
-            {
-                await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (ClientDisconnectedException) when (outcome != "ok")
-            {
-                // A timeout mid-stream aborts the connection: the in-band error cannot arrive, the outcome stands.
-            }
+        csv.Finish();
+        try
+        {
+            await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ClientDisconnectedException) when (outcome != "ok")
+        {
+            // A timeout mid-stream aborts the connection: the in-band error cannot arrive, the outcome stands.
         }
 
         return outcome;

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using CsCheck;
 using InfluxLike.Query.Csv;
 using InfluxLike.Query.Data;
@@ -15,7 +17,9 @@ public sealed class CsvRoundTripTests
     private static readonly Gen<string?> Text = Gen.OneOf(
         Gen.Const((string?)null),
         Gen.String[Gen.Char["ab, \"\n"], 1, 6].Select(s => (string?)s),
-        Gen.String[Gen.Char.AlphaNumeric, 1, 8].Select(s => (string?)s));
+        Gen.String[Gen.Char.AlphaNumeric, 1, 8].Select(s => (string?)s),
+        Gen.String[Gen.Char["aé€日"], 1, 6].Select(s => (string?)s), // two- and three-byte UTF-8
+        Gen.Const((string?)"😀 x")); // a surrogate pair, four bytes
 
     private static readonly Gen<Value> Number = Gen.OneOf(
         Gen.Const(Value.Null),
@@ -61,8 +65,8 @@ public sealed class CsvRoundTripTests
     {
         Gen.Select(Tables.Array[1, 4], Gen.Bool).Sample((tables, twoResults) =>
         {
-            var text = new StringWriter();
-            var writer = new AnnotatedCsvWriter(text);
+            var bytes = new ArrayBufferWriter<byte>();
+            var writer = new AnnotatedCsvWriter(bytes);
             var written = new List<(string Result, Table Table)>();
             for (int i = 0; i < tables.Length; i++)
             {
@@ -72,7 +76,8 @@ public sealed class CsvRoundTripTests
             }
 
             writer.Finish();
-            var read = AnnotatedCsvReader.Read(text.ToString());
+            string text = Encoding.UTF8.GetString(bytes.WrittenSpan);
+            var read = AnnotatedCsvReader.Read(text);
             foreach (string result in written.Select(w => w.Result).Distinct())
             {
                 var want = written.Where(w => w.Result == result).Select(w => w.Table).ToList();
@@ -81,5 +86,52 @@ public sealed class CsvRoundTripTests
                 Assert.True(diff is null, diff + "\n" + text);
             }
         }, iter: 2_000);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_in_a_string_is_written_as_the_replacement_character()
+    {
+        var table = OneStringColumn(["a\uD83Db", "\uDE00"]);
+        string text = AnnotatedCsvWriter.ToText([("_result", table)]);
+        Assert.Contains(",a\uFFFDb\r\n", text, StringComparison.Ordinal);
+        Assert.Contains(",\uFFFD\r\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_large_table_is_handed_to_the_output_in_pieces_of_about_16_KiB()
+    {
+        var table = OneStringColumn([.. Enumerable.Range(0, 5_000).Select(i => "value " + i)]);
+        var output = new RecordingWriter();
+        var writer = new AnnotatedCsvWriter(output);
+        writer.WriteTable("_result", table);
+        writer.Finish();
+        Assert.True(output.Advances.Count >= 3, $"{output.Advances.Count} pieces");
+        Assert.All(output.Advances, n => Assert.InRange(n, 1, (16 * 1024) + 100));
+        Assert.Equal(5_000, AnnotatedCsvReader.Read(Encoding.UTF8.GetString(output.Written.WrittenSpan)).Single().Table.Rows);
+    }
+
+    private static Table OneStringColumn(string[] values)
+    {
+        ColumnMeta[] columns = [new("_value", Kind.String)];
+        ColumnData[] data = [new(Kind.String, null, values, new bool[values.Length])];
+        return new Table(new GroupKey([], []), columns, data, values.Length);
+    }
+
+    // Records the size of each piece handed over.
+    private sealed class RecordingWriter : IBufferWriter<byte>
+    {
+        public ArrayBufferWriter<byte> Written { get; } = new();
+
+        public List<int> Advances { get; } = [];
+
+        public void Advance(int count)
+        {
+            Written.Advance(count);
+            Advances.Add(count);
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Written.GetMemory(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Written.GetSpan(sizeHint);
     }
 }
