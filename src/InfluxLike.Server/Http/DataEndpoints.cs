@@ -5,6 +5,7 @@ using System.Text.Json;
 using InfluxLike.LineProtocol;
 using InfluxLike.Query;
 using InfluxLike.Query.Csv;
+using InfluxLike.Query.Data;
 using InfluxLike.Query.Runtime;
 using InfluxLike.Query.Storage;
 using InfluxLike.Server.Metrics;
@@ -290,28 +291,50 @@ internal static class DataEndpoints
         }
     }
 
-    // Tables are pulled and written one at a time; an error before the first byte becomes an HTTP error,
-    // a later one an in-band error table (the response has started).
+    // Tables are pulled and written one at a time, the next read while one is written; an error before the first
+    // byte becomes an HTTP error, a later one an in-band error table (the response has started).
     private static async Task<string> StreamCsvAsync(HttpContext ctx, PreparedQuery prepared, CsvDialect dialect, CancellationToken cancellationToken)
     {
-        string outcome = "ok";
-        using var enumerator = prepared.Execute().GetEnumerator();
-        bool hasFirst;
+        IEnumerator<(string Result, Table Table)> enumerator = prepared.Execute().GetEnumerator();
+        TableReadAhead? tables = null;
         try
         {
-            hasFirst = enumerator.MoveNext();
-        }
-        catch (QueryException qe)
-        {
-            await WriteErrorAsync(ctx, qe.Kind switch { QueryErrorKind.NotFound => 404, QueryErrorKind.ResourceExhausted => 413, _ => 400 }, "invalid", qe.Describe()).ConfigureAwait(false);
-            return "error";
-        }
-        catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
-        {
-            await WriteErrorAsync(ctx, 504, "timeout", "the query took longer than the query timeout").ConfigureAwait(false);
-            return "timeout";
-        }
+            try
+            {
+                if (enumerator.MoveNext())
+                {
+                    tables = new TableReadAhead(enumerator, prepared.Context.Memory, cancellationToken);
+                }
+            }
+            catch (QueryException qe)
+            {
+                await WriteErrorAsync(ctx, qe.Kind switch { QueryErrorKind.NotFound => 404, QueryErrorKind.ResourceExhausted => 413, _ => 400 }, "invalid", qe.Describe()).ConfigureAwait(false);
+                return "error";
+            }
+            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                await WriteErrorAsync(ctx, 504, "timeout", "the query took longer than the query timeout").ConfigureAwait(false);
+                return "timeout";
+            }
 
+            return await WriteCsvAsync(ctx, tables, dialect, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (tables is not null)
+            {
+                await tables.DisposeAsync().ConfigureAwait(false); // stops the reading thread; disposes the enumerator
+            }
+            else
+            {
+                enumerator.Dispose();
+            }
+        }
+    }
+
+    private static async Task<string> WriteCsvAsync(HttpContext ctx, TableReadAhead? tables, CsvDialect dialect, CancellationToken cancellationToken)
+    {
+        string outcome = "ok";
         ctx.Response.ContentType = "text/csv; charset=utf-8";
 
         // The CSV writer writes whole tables synchronously, as UTF-8 into the response's pipe, which spills to the
@@ -321,22 +344,18 @@ internal static class DataEndpoints
         long lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            if (hasFirst)
+            while (tables is not null && await tables.MoveNextAsync().ConfigureAwait(false))
             {
-                do
-                {
-                    var (result, table) = enumerator.Current;
-                    csv.WriteTable(result, table);
+                var (result, table) = tables.Current;
+                csv.WriteTable(result, table);
 
-                    // Tables reach the client as they come, but at most every 50 ms: a thousand one-row tables
-                    // are not a thousand network writes (the writer's buffer also spills when full).
-                    if (System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
-                    {
-                        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                        lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
-                    }
+                // Tables reach the client as they come, but at most every 50 ms: a thousand one-row tables
+                // are not a thousand network writes (the writer's buffer also spills when full).
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= 50)
+                {
+                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    lastFlush = System.Diagnostics.Stopwatch.GetTimestamp();
                 }
-                while (enumerator.MoveNext());
             }
         }
         catch (QueryException qe)
