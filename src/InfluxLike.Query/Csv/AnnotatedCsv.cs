@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using InfluxLike.LineProtocol;
 using InfluxLike.Query.Data;
 using InfluxLike.Query.Syntax;
 using InfluxLike.Query.Values;
@@ -460,6 +461,13 @@ public sealed class AnnotatedCsvWriter
         columns.Add(-1);
 
         // Rows are formatted into one byte buffer, numbers and times in place, and handed to the output in runs.
+        if (TryWriteNumberRows(table, texts, columns))
+        {
+            FlushLine();
+            _tableId++;
+            return;
+        }
+
         for (int row = 0; row < table.Rows; row++)
         {
             for (int i = 0; i < texts.Count; i++)
@@ -479,6 +487,75 @@ public sealed class AnnotatedCsvWriter
 
         FlushLine();
         _tableId++;
+    }
+
+    // The usual table (varying cells all numbers, times or booleans, none null): each row is written into one span
+    // reserved for the longest such row, without a per-cell type test, null test or room check.
+    private bool TryWriteNumberRows(Table table, List<byte[]> texts, List<int> columns)
+    {
+        int varying = columns.Count - 1;
+        var kinds = new Kind[varying];
+        var bits = new long[varying][];
+        int longest = texts.Sum(t => t.Length);
+        for (int i = 0; i < varying; i++)
+        {
+            ColumnData column = table.Data[columns[i]];
+            if (column.Nulls is not null || column.Bits is not { } values || column.Type is not (Kind.Float or Kind.Int or Kind.UInt or Kind.Time or Kind.Bool))
+            {
+                return false;
+            }
+
+            kinds[i] = column.Type;
+            bits[i] = values;
+            longest += column.Type switch { Kind.Float => ShortestFloat.MaxFixedLength, Kind.Time => Formats.MaxTimeLength, _ => 20 };
+        }
+
+        for (int row = 0; row < table.Rows; row++)
+        {
+            Span<byte> line = Room(longest);
+            int at = 0;
+            for (int i = 0; i < varying; i++)
+            {
+                byte[] text = texts[i];
+                text.CopyTo(line[at..]);
+                at += text.Length;
+                long cell = bits[i][row];
+                Span<byte> room = line[at..];
+                switch (kinds[i])
+                {
+                    case Kind.Float:
+                        double v = BitConverter.Int64BitsToDouble(cell);
+                        if (double.IsFinite(v))
+                        {
+                            at += ShortestFloat.FormatFixed(v, room); // fits: the row's room allows the longest float
+                        }
+                        else
+                        {
+                            at += Encoding.UTF8.GetBytes(Formats.Float(v), room);
+                        }
+
+                        break;
+                    case Kind.Time: at += _times.Format(cell, room); break;
+                    case Kind.Int: cell.TryFormat(room, out int n, default, CultureInfo.InvariantCulture); at += n; break;
+                    case Kind.UInt: ((ulong)cell).TryFormat(room, out int u, default, CultureInfo.InvariantCulture); at += u; break;
+                    default:
+                        ReadOnlySpan<byte> word = cell != 0 ? "true"u8 : "false"u8;
+                        word.CopyTo(room);
+                        at += word.Length;
+                        break;
+                }
+            }
+
+            byte[] end = texts[varying];
+            end.CopyTo(line[at..]);
+            _length += at + end.Length;
+            if (_length > FlushAt)
+            {
+                FlushLine();
+            }
+        }
+
+        return true;
     }
 
     private void FlushLine()

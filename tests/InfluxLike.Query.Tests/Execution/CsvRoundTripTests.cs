@@ -24,16 +24,20 @@ public sealed class CsvRoundTripTests
     private static readonly Gen<Value> Number = Gen.OneOf(
         Gen.Const(Value.Null),
         Gen.Double[-1e6, 1e6].Select(Value.Float),
-        Gen.Long[-1_000_000, 1_000_000].Select(v => Value.Float(v / 8.0)));
+        Gen.Long[-1_000_000, 1_000_000].Select(v => Value.Float(v / 8.0)),
+        Gen.Double.Where(double.IsFinite).Select(Value.Float), // up to 309 digits before the point or 324 after it
+        Gen.OneOf(Gen.Const(double.PositiveInfinity), Gen.Const(double.NegativeInfinity), Gen.Const(double.Epsilon), Gen.Const(-double.MaxValue)).Select(Value.Float));
 
-    // One table: a constant string tag in the group key, a constant time, a varying time and value, and a tag that
-    // either varies or is constant; 1 to 20 rows.
+    // One table: a constant string tag in the group key, a constant time, a varying time, value, integer and boolean,
+    // and a tag that either varies or is constant; 1 to 20 rows. A value column without nulls has no null array, and
+    // with the tag constant the writer takes its number-rows path; otherwise the cell-by-cell one.
     private static readonly Gen<Table> Tables =
-        Gen.Select(Gen.Int[1, 20], Text, Gen.Bool, Gen.Long[0, 1L << 60], Text.Array[20], Number.Array[20]).Select((rows, tag, tagVaries, start, others, values) =>
+        Gen.Select(Gen.Int[1, 20], Text, Gen.Bool, Gen.Long[0, 1L << 60], Text.Array[20], Number.Array[20], Gen.Long.Array[20], Gen.Bool.Array[20]).Select((rows, tag, tagVaries, start, others, values, ints, flags) =>
         {
             ColumnMeta[] columns =
             [
                 new("_start", Kind.Time), new("_time", Kind.Time), new("_value", Kind.Float), new("host", Kind.String), new("other", Kind.String),
+                new("n", Kind.Int), new("ok", Kind.Bool),
             ];
             var times = new long[rows];
             var bits = new long[rows];
@@ -52,9 +56,11 @@ public sealed class CsvRoundTripTests
             [
                 ColumnData.Constant(Kind.Time, Value.Time(start), rows),
                 new(Kind.Time, times, null, null),
-                new(Kind.Float, bits, null, valueNulls),
+                new(Kind.Float, bits, null, valueNulls.Any(n => n) ? valueNulls : null),
                 ColumnData.Constant(Kind.String, hostValue, rows),
                 tagVaries ? new(Kind.String, null, strings, [.. strings.Select(s => s is null)]) : ColumnData.Constant(Kind.String, Value.String("fixed"), rows),
+                new(Kind.Int, ints[..rows], null, null),
+                new(Kind.Bool, [.. flags[..rows].Select(f => f ? 1L : 0L)], null, null),
             ];
             var key = new GroupKey([columns[0], columns[3]], [Value.Time(start), hostValue]);
             return new Table(key, columns, data, rows);
