@@ -64,6 +64,15 @@ public static class DecimalDigits
         }
     }
 
+    /// <summary>The two digits of <paramref name="value"/> (0 to 99) into <paramref name="destination"/>[0..2].</summary>
+    public static void WritePair<TChar>(Span<TChar> destination, int value)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+    {
+        ReadOnlySpan<byte> pair = Pairs.Slice(value * 2, 2);
+        destination[1] = TChar.CreateTruncating(pair[1]);
+        destination[0] = TChar.CreateTruncating(pair[0]);
+    }
+
     // Exactly eight digits (value < 10^8) into destination[0..8].
     private static void WriteEight<TChar>(Span<TChar> destination, uint value)
         where TChar : unmanaged, IBinaryInteger<TChar>

@@ -27,6 +27,12 @@ namespace InfluxLike.Server;
 /// <summary>Builds and runs the HTTP server: composes storage, query and the endpoints.</summary>
 public static class InfluxLikeServer
 {
+    /// <summary>
+    /// Unsent response bytes per connection before a writer waits for the client: 512 KiB, so memory for slow readers
+    /// stays bounded (a thousand such connections hold at most 512 MB) while typical answers never wait.
+    /// </summary>
+    public const int ResponseBufferBytes = 512 * 1024;
+
     /// <summary>Builds a server that is ready to start. The caller owns and disposes it.</summary>
     /// <exception cref="ServerConfigurationException">An option is not valid.</exception>
     public static WebApplication Build(ServerOptions options)
@@ -53,11 +59,15 @@ public static class InfluxLikeServer
             k.Listen(endPoint);
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = null; // the write and query handlers enforce their own limits, after gzip
+            // Response bytes a connection may hold unsent before a query's writer waits (Kestrel's default is 64 KiB):
+            // a CSV answer of a few hundred KB is then formatted without blocking on the client's reading pace.
+            k.Limits.MaxResponseBufferSize = ResponseBufferBytes;
             // Slow senders (slowloris): headers must arrive within 10 s (influxd's http-read-header-timeout; Kestrel's
             // default is 30 s) and a body at 240 bytes/s or more after a 5 s grace period (Kestrel's default, stated here).
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
         });
+        builder.WebHost.UseSockets(o => o.MaxWriteBufferSize = ResponseBufferBytes); // the socket side's share of the same bound
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         builder.Services.AddSerilog(logger, dispose: true);

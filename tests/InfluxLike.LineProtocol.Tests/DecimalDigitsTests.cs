@@ -34,4 +34,18 @@ public sealed class DecimalDigitsTests
     {
         Values.Sample(value => Assert.Equal(value.ToString(CultureInfo.InvariantCulture).Length, DecimalDigits.Length(value)), iter: 100_000);
     }
+
+    [Fact]
+    public void Pairs_are_two_digits_zero_padded()
+    {
+        Span<char> chars = stackalloc char[2];
+        Span<byte> bytes = stackalloc byte[2];
+        for (int v = 0; v < 100; v++)
+        {
+            DecimalDigits.WritePair(chars, v);
+            DecimalDigits.WritePair(bytes, v);
+            Assert.Equal(v.ToString("D2", CultureInfo.InvariantCulture), new string(chars));
+            Assert.Equal(v.ToString("D2", CultureInfo.InvariantCulture), Encoding.ASCII.GetString(bytes));
+        }
+    }
 }

@@ -359,9 +359,9 @@ public static class Formats
         int year = (int)(yearOfEra + (era * 400) + (month <= 2 ? 1 : 0));
         DecimalDigits.Write(text[..4], (ulong)year);
         text[4] = TChar.CreateTruncating('-');
-        DecimalDigits.Write(text.Slice(5, 2), (ulong)month);
+        DecimalDigits.WritePair(text.Slice(5, 2), month);
         text[7] = TChar.CreateTruncating('-');
-        DecimalDigits.Write(text.Slice(8, 2), (ulong)day);
+        DecimalDigits.WritePair(text.Slice(8, 2), day);
         text[10] = TChar.CreateTruncating('T');
     }
 
@@ -370,11 +370,12 @@ public static class Formats
         where TChar : unmanaged, IBinaryInteger<TChar>
     {
         TChar colon = TChar.CreateTruncating(':');
-        DecimalDigits.Write(destination.Slice(11, 2), (ulong)(secondOfDay / 3600));
+        int minuteOfDay = secondOfDay / 60;
+        DecimalDigits.WritePair(destination.Slice(11, 2), minuteOfDay / 60);
         destination[13] = colon;
-        DecimalDigits.Write(destination.Slice(14, 2), (ulong)(secondOfDay / 60 % 60));
+        DecimalDigits.WritePair(destination.Slice(14, 2), minuteOfDay % 60);
         destination[16] = colon;
-        DecimalDigits.Write(destination.Slice(17, 2), (ulong)(secondOfDay % 60));
+        DecimalDigits.WritePair(destination.Slice(17, 2), secondOfDay - (minuteOfDay * 60));
         int length = 19;
         if (nanos != 0)
         {
