@@ -27,6 +27,11 @@ internal static class QueryTsbsTool
         int at = Array.IndexOf(args, "--engine");
         if (at >= 0)
         {
+            if (at + 1 >= args.Length)
+            {
+                throw new ArgumentException("--engine needs a folder: a loaded server's DATA/engine");
+            }
+
             engineDir = args[at + 1];
             args = [.. args[..at], .. args[(at + 2)..]];
         }

@@ -11,9 +11,10 @@ namespace InfluxLike.Query;
 /// not their sum. Tables come out in their order; an error comes out after the tables before it, as it would have.
 /// </summary>
 /// <remarks>
-/// Memory: a table waiting to be written, or being written, is reserved in the query's <see cref="MemoryTracker"/>
-/// until the caller moves past it, on top of what the operators hold while reading the next. Only tables of up to
-/// an eighth of the limit are read past: after a larger one, reading waits until it is written, as without
+/// At most one table is read ahead: the next is read only once the one before it has been taken by the caller.
+/// Memory: a table read past is reserved in the query's <see cref="MemoryTracker"/> until the caller moves past it,
+/// on top of what the operators hold while reading the next. Only a table of up to an eighth of the limit, whose
+/// reservation fits in what is left, is read past; otherwise reading waits until it is written, as without
 /// read-ahead, so a query that fits its limit read table by table still fits it.
 /// </remarks>
 public sealed class TableReadAhead : IAsyncDisposable
@@ -30,10 +31,9 @@ public sealed class TableReadAhead : IAsyncDisposable
     private bool _first = true;
 
     /// <param name="source">The tables, already moved to the first (its <c>MoveNext</c> returned true); disposed by
-    /// <see cref="DisposeAsync"/> (if this constructor throws, the caller still owns it).</param>
+    /// <see cref="DisposeAsync"/>.</param>
     /// <param name="memory">The query's memory accounting.</param>
     /// <param name="cancellationToken">The query's cancellation (timeout, client gone).</param>
-    /// <exception cref="QueryException">The first table alone is over what is left of the memory limit.</exception>
     public TableReadAhead(IEnumerator<(string Result, Table Table)> source, MemoryTracker memory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -42,17 +42,7 @@ public sealed class TableReadAhead : IAsyncDisposable
         _memory = memory;
         _cancellation = cancellationToken;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        try
-        {
-            _current = Hold(source.Current);
-        }
-        catch
-        {
-            _stop.Dispose();
-            _written.Dispose();
-            throw;
-        }
-
+        _current = Hold(source.Current);
         if (_current.Ahead)
         {
             _producer = Task.Run(ProduceAsync, CancellationToken.None); // read the second table while the first is written
@@ -116,6 +106,12 @@ public sealed class TableReadAhead : IAsyncDisposable
         {
             while (true)
             {
+                // One ahead, no more: the next table is read once the caller has taken the one before it.
+                if (!await _ready.Writer.WaitToWriteAsync(_stop.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 _stop.Token.ThrowIfCancellationRequested();
                 if (!_source.MoveNext())
                 {
@@ -149,23 +145,17 @@ public sealed class TableReadAhead : IAsyncDisposable
         }
     }
 
-    // A small table is reserved and read past; a large one is not reserved twice, and reading waits for it.
+    // A small table whose reservation fits is read past; otherwise nothing is reserved and reading waits for it.
     private Entry Hold((string Result, Table Table) item)
     {
         long bytes = item.Table.ApproximateBytes;
-        if (bytes > _memory.LimitBytes / 8)
-        {
-            return new Entry(item, 0, false);
-        }
-
-        _memory.Reserve(bytes);
-        return new Entry(item, bytes, true);
+        return bytes <= _memory.LimitBytes / 8 && _memory.TryReserve(bytes) ? new Entry(item, bytes, true) : new Entry(item, 0, false);
     }
 
     private void Done(Entry entry)
     {
         _memory.Release(entry.Bytes);
-        if (!entry.Ahead && _producer is not null)
+        if (entry.Item.Table is not null && !entry.Ahead && _producer is not null)
         {
             _written.Release();
         }

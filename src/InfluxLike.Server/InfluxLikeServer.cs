@@ -28,8 +28,9 @@ namespace InfluxLike.Server;
 public static class InfluxLikeServer
 {
     /// <summary>
-    /// Unsent response bytes per connection before a writer waits for the client: 512 KiB, so memory for slow readers
-    /// stays bounded (a thousand such connections hold at most 512 MB) while typical answers never wait.
+    /// Unsent response bytes per connection before a writer waits for the client: 512 KiB (the HTTP layer and the socket
+    /// transport each hold at most this much), so memory for slow readers stays bounded per connection while typical
+    /// answers never wait.
     /// </summary>
     public const int ResponseBufferBytes = 512 * 1024;
 

@@ -33,6 +33,47 @@ public sealed class SpillingPipeWriterTests
     }
 
     [Fact]
+    public async Task A_writer_held_back_by_a_slow_reader_still_delivers_everything_in_order()
+    {
+        // A small pause threshold: spills wait for the reader (the blocking branch), which drains in small steps.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4096, resumeWriterThreshold: 2048, useSynchronizationContext: false));
+        byte[] whole = [.. Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7))];
+        var received = new MemoryStream();
+        Task reading = Task.Run(async () =>
+        {
+            while (true)
+            {
+                ReadResult read = await pipe.Reader.ReadAsync();
+                foreach (ReadOnlyMemory<byte> segment in read.Buffer)
+                {
+                    received.Write(segment.Span);
+                }
+
+                pipe.Reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+
+                await Task.Delay(1);
+            }
+        });
+        await Task.Run(async () =>
+        {
+            var writer = new SpillingPipeWriter(pipe.Writer);
+            for (int at = 0; at < whole.Length; at += 1000)
+            {
+                writer.Write(whole.AsSpan(at, Math.Min(1000, whole.Length - at)));
+            }
+
+            await writer.FlushAsync(CancellationToken.None);
+            await pipe.Writer.CompleteAsync();
+        }).WaitAsync(TimeSpan.FromSeconds(60));
+        await reading.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(whole, received.ToArray());
+    }
+
+    [Fact]
     public void A_large_write_is_handed_on_before_it_ends()
     {
         // Nothing reads until the write is over; the pipe must still have been flushed during it (spills), so a

@@ -68,6 +68,24 @@ public sealed class MemoryTracker(long limitBytes)
         }
     }
 
+    /// <summary>Reserves <paramref name="bytes"/> if they fit in what is left of the limit; false (nothing reserved) if not.</summary>
+    public bool TryReserve(long bytes)
+    {
+        long now = Interlocked.Add(ref _used, bytes);
+        if (now > limitBytes)
+        {
+            Interlocked.Add(ref _used, -bytes);
+            return false;
+        }
+
+        if (now > Peak)
+        {
+            Peak = now;
+        }
+
+        return true;
+    }
+
     public void Release(long bytes) => Interlocked.Add(ref _used, -bytes);
 }
 

@@ -275,7 +275,7 @@ internal static class DataEndpoints
                 return;
             }
 
-            outcome = await StreamCsvAsync(ctx, prepared, dialect, timeout.Token).ConfigureAwait(false);
+            outcome = await StreamCsvAsync(ctx, prepared, dialect, timeout).ConfigureAwait(false);
         }
         catch (Exception gone) when (gone is ClientDisconnectedException || (ctx.RequestAborted.IsCancellationRequested && gone is OperationCanceledException or IOException))
         {
@@ -293,8 +293,9 @@ internal static class DataEndpoints
 
     // Tables are pulled and written one at a time, the next read while one is written; an error before the first
     // byte becomes an HTTP error, a later one an in-band error table (the response has started).
-    private static async Task<string> StreamCsvAsync(HttpContext ctx, PreparedQuery prepared, CsvDialect dialect, CancellationToken cancellationToken)
+    private static async Task<string> StreamCsvAsync(HttpContext ctx, PreparedQuery prepared, CsvDialect dialect, CancellationTokenSource query)
     {
+        CancellationToken cancellationToken = query.Token;
         IEnumerator<(string Result, Table Table)> enumerator = prepared.Execute().GetEnumerator();
         TableReadAhead? tables = null;
         try
@@ -317,13 +318,23 @@ internal static class DataEndpoints
                 return "timeout";
             }
 
-            return await WriteCsvAsync(ctx, tables, dialect, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await WriteCsvAsync(ctx, tables, dialect, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The writing failed (the client left): the reading thread stops at its next cancellation check
+                // rather than finishing the table it is reading.
+                await query.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
         }
         finally
         {
             if (tables is not null)
             {
-                await tables.DisposeAsync().ConfigureAwait(false); // stops the reading thread; disposes the enumerator
+                await tables.DisposeAsync().ConfigureAwait(false); // waits for the reading thread; disposes the enumerator
             }
             else
             {

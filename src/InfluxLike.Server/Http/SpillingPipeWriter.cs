@@ -14,8 +14,8 @@ namespace InfluxLike.Server.Http;
 internal sealed class SpillingPipeWriter(PipeWriter pipe) : IBufferWriter<byte>
 {
     /// <summary>
-    /// Pending bytes that trigger a flush inside a write: a quarter of Kestrel's response buffer, so the socket
-    /// sends one part while the next is formatted (at the full 64 KiB every flush waited for the socket).
+    /// Pending bytes that trigger a flush inside a write, so the socket sends one part while the next is formatted
+    /// (flushing every 64 KiB was slower when the response buffer was 64 KiB: every flush waited for the socket).
     /// </summary>
     public const int SpillBytes = 16 * 1024;
 

@@ -16,16 +16,31 @@ public sealed class TableReadAheadTests
     [Fact]
     public void Gives_the_tables_in_order_and_releases_their_memory()
     {
-        Gen.Select(Gen.Int[1, 12].Array[1, 30], Gen.Long[1_000, 100_000]).Sample((rows, limit) =>
+        // Tables of 8 to 2,400 bytes against limits of 1,000 to 100,000: some read past, some too large to be (the first
+        // among them), and some whose reservation does not fit in what another operator left.
+        Gen.Select(Gen.OneOf(Gen.Int[1, 12], Gen.Int[100, 300]).Array[1, 30], Gen.Long[1_000, 100_000], Gen.Long[0, 900]).Sample((rows, limit, held) =>
         {
             var memory = new MemoryTracker(limit);
+            memory.Reserve(held); // what other operators of the query hold meanwhile
             var source = new Source(rows.Select(n => Table(n)).ToArray());
             var got = Drain(source, memory);
             Assert.Equal(rows, got.Select(t => t.Rows));
             Assert.Equal(rows.Length, got.Count);
             Assert.True(source.Disposed);
-            Assert.Equal(0, memory.Used);
-        }, iter: 200, threads: 1);
+            Assert.Equal(held, memory.Used);
+        }, iter: 300, threads: 1);
+    }
+
+    [Fact]
+    public void A_query_that_fits_its_limit_table_by_table_is_not_failed_by_reading_ahead()
+    {
+        // Nearly all of the limit is held elsewhere: no read-ahead reservation fits, and none may fail the query.
+        var tables = Enumerable.Range(1, 20).Select(_ => Table(10)).ToArray();
+        var memory = new MemoryTracker(tables[0].ApproximateBytes * 100);
+        memory.Reserve(memory.LimitBytes - 1);
+        var got = Drain(new Source(tables), memory);
+        Assert.Equal(20, got.Count);
+        Assert.Equal(memory.LimitBytes - 1, memory.Used);
     }
 
     [Fact]
@@ -53,7 +68,18 @@ public sealed class TableReadAheadTests
         Assert.True(await tables.MoveNextAsync());
         // The first table is not given back yet; the second is read meanwhile, and both are accounted for.
         await source.Reached(2).WaitAsync(Patience); // times out if the second table is not read ahead
-        Assert.True(memory.Used >= Table(1).ApproximateBytes + Table(2).ApproximateBytes, $"{memory.Used} bytes reserved");
+        long both = Table(1).ApproximateBytes + Table(2).ApproximateBytes;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (memory.Used < both && waited.Elapsed < Patience)
+        {
+            await Task.Delay(5); // the reservation follows the read
+        }
+
+        Assert.Equal(both, memory.Used);
+
+        // One ahead, no more: the third is not read while the first is still being written.
+        await Task.WhenAny(source.Reached(3), Task.Delay(300));
+        Assert.False(source.Reached(3).IsCompleted, "a second table was read ahead");
         Assert.True(await tables.MoveNextAsync());
         Assert.Equal(2, tables.Current.Table.Rows);
         await tables.DisposeAsync();
@@ -96,6 +122,22 @@ public sealed class TableReadAheadTests
         Assert.Equal(0, memory.Used);
         await Task.Delay(50);
         Assert.Equal(calls, source.Calls); // nothing reads after disposal
+    }
+
+    [Fact]
+    public async Task Disposing_while_reading_waits_for_a_large_table_to_be_written()
+    {
+        var large = Table(100);
+        var source = new Source([large, large, large]);
+        var memory = new MemoryTracker(large.ApproximateBytes * 4); // each table is over an eighth of the limit
+        Assert.True(source.MoveNext());
+        var tables = new TableReadAhead(source, memory, CancellationToken.None);
+        Assert.True(await tables.MoveNextAsync());
+        Assert.True(await tables.MoveNextAsync()); // the reading thread now waits until this one is written
+        await tables.DisposeAsync().AsTask().WaitAsync(Patience);
+        Assert.True(source.Disposed);
+        Assert.Equal(2, source.Calls);
+        Assert.Equal(0, memory.Used);
     }
 
     [Fact]
