@@ -507,7 +507,7 @@ public sealed class AnnotatedCsvWriter
 
             kinds[i] = column.Type;
             bits[i] = values;
-            longest += column.Type switch { Kind.Float => ShortestFloat.MaxFixedLength, Kind.Time => Formats.MaxTimeLength, _ => 20 };
+            longest += MaxNumberLength(column.Type);
         }
 
         for (int row = 0; row < table.Rows; row++)
@@ -519,31 +519,7 @@ public sealed class AnnotatedCsvWriter
                 byte[] text = texts[i];
                 text.CopyTo(line[at..]);
                 at += text.Length;
-                long cell = bits[i][row];
-                Span<byte> room = line[at..];
-                switch (kinds[i])
-                {
-                    case Kind.Float:
-                        double v = BitConverter.Int64BitsToDouble(cell);
-                        if (double.IsFinite(v))
-                        {
-                            at += ShortestFloat.FormatFixed(v, room); // fits: the row's room allows the longest float
-                        }
-                        else
-                        {
-                            at += Encoding.UTF8.GetBytes(Formats.Float(v), room);
-                        }
-
-                        break;
-                    case Kind.Time: at += _times.Format(cell, room); break;
-                    case Kind.Int: cell.TryFormat(room, out int n, default, CultureInfo.InvariantCulture); at += n; break;
-                    case Kind.UInt: ((ulong)cell).TryFormat(room, out int u, default, CultureInfo.InvariantCulture); at += u; break;
-                    default:
-                        ReadOnlySpan<byte> word = cell != 0 ? "true"u8 : "false"u8;
-                        word.CopyTo(room);
-                        at += word.Length;
-                        break;
-                }
+                at += FormatNumber(kinds[i], bits[i][row], line[at..]);
             }
 
             byte[] end = texts[varying];
@@ -556,6 +532,40 @@ public sealed class AnnotatedCsvWriter
         }
 
         return true;
+    }
+
+    // The longest text FormatNumber writes for a kind.
+    private static int MaxNumberLength(Kind kind) => kind switch
+    {
+        Kind.Float => ShortestFloat.MaxFixedLength,
+        Kind.Time => Formats.MaxTimeLength,
+        _ => 20, // a long, a ulong, "false"
+    };
+
+    // A number, time or boolean cell into room (at least MaxNumberLength long); the bytes written.
+    private int FormatNumber(Kind kind, long bits, Span<byte> room)
+    {
+        int written;
+        switch (kind)
+        {
+            case Kind.Float:
+                double v = BitConverter.Int64BitsToDouble(bits);
+                return Formats.TryFormatFloat(v, room, out written) ? written : Encoding.UTF8.GetBytes(Formats.Float(v), room); // NaN, ±Inf
+            case Kind.Time:
+                return _times.Format(bits, room);
+            case Kind.Int:
+                bits.TryFormat(room, out written, default, CultureInfo.InvariantCulture);
+                return written;
+            case Kind.UInt:
+                ((ulong)bits).TryFormat(room, out written, default, CultureInfo.InvariantCulture);
+                return written;
+            case Kind.Bool:
+                ReadOnlySpan<byte> word = bits != 0 ? "true"u8 : "false"u8;
+                word.CopyTo(room);
+                return word.Length;
+            default:
+                return 0; // no value of its own (a null column)
+        }
     }
 
     private void FlushLine()
@@ -598,27 +608,7 @@ public sealed class AnnotatedCsvWriter
             return;
         }
 
-        long bits = column.Bits![row];
-        int written;
-        switch (column.Type)
-        {
-            case Kind.Int: bits.TryFormat(Room(20), out written, default, CultureInfo.InvariantCulture); _length += written; break;
-            case Kind.UInt: ((ulong)bits).TryFormat(Room(20), out written, default, CultureInfo.InvariantCulture); _length += written; break;
-            case Kind.Float:
-                double v = BitConverter.Int64BitsToDouble(bits);
-                if (Formats.TryFormatFloat(v, Room(32), out written))
-                {
-                    _length += written;
-                }
-                else
-                {
-                    Put(Formats.Float(v));
-                }
-
-                break;
-            case Kind.Bool: Put(bits != 0 ? "true"u8 : "false"u8); break;
-            case Kind.Time: _length += _times.Format(bits, Room(Formats.MaxTimeLength)); break;
-        }
+        _length += FormatNumber(column.Type, column.Bits![row], Room(MaxNumberLength(column.Type)));
     }
 
     /// <summary>An error that arrived after rows were written: Flux's in-band error table.</summary>

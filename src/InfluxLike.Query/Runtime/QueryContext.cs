@@ -50,17 +50,11 @@ public sealed class MemoryTracker(long limitBytes)
 
     public long Peak { get; private set; }
 
+    /// <summary>Reserves <paramref name="bytes"/>, or ends the query with a clear error when they do not fit in the limit.</summary>
     public void Reserve(long bytes)
     {
-        long now = Interlocked.Add(ref _used, bytes);
-        if (now > Peak)
+        if (!TryReserve(bytes))
         {
-            Peak = now;
-        }
-
-        if (now > limitBytes)
-        {
-            Interlocked.Add(ref _used, -bytes);
             throw new QueryException(
                 $"query uses more than its memory limit of {limitBytes / (1024 * 1024)} MiB; narrow the time range or filter more series",
                 null,
