@@ -161,7 +161,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         using var response = await FluxAsync($"import \"regexp\"\nfrom(bucket: \"metrics\") |> range(start: 2023-01-01T00:00:00Z) |> filter(fn: (r) => {predicate}) |> count()");
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {body}");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
         Assert.Equal(predicate.Contains("!~", StringComparison.Ordinal), body.Contains(evil, StringComparison.Ordinal)); // only !~ matches
     }
 
