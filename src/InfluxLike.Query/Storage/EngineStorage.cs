@@ -125,7 +125,7 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
         _ => Kind.String,
     };
 
-    private static GroupKey Key(SeriesFieldData data, long start, long stop)
+    private static GroupKey Key(SeriesField data, long start, long stop)
     {
         var metas = new ColumnMeta[4 + data.Tags.Count];
         var values = new Value[metas.Length];
@@ -148,9 +148,17 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
 
     private static Table ToTable(SeriesFieldData data, long start, long stop)
     {
-        var key = Key(data, start, stop);
-        int n = data.Times.Length;
         var kind = KindOf(data.Type);
+        var values = kind == Kind.String
+            ? new ColumnData(Kind.String, null, [.. data.Strings.Select(s => s is null ? "" : Encoding.UTF8.GetString(s))], null)
+            : new ColumnData(kind, data.Bits, null, null);
+        return PointsTable(Key(data, start, stop), kind, data.Times, values);
+    }
+
+    // A table of points as storage reads give them: _start, _stop, _time, _value, then the rest of the key.
+    private static Table PointsTable(GroupKey key, Kind kind, long[] times, ColumnData values)
+    {
+        int n = times.Length;
         var columns = new ColumnMeta[key.Columns.Length + 2];
         var columnData = new ColumnData[columns.Length];
         columns[0] = StartMeta;
@@ -159,10 +167,8 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
         columns[3] = new ColumnMeta("_value", kind);
         columnData[0] = ColumnData.Constant(Kind.Time, key.Values[0], n);
         columnData[1] = ColumnData.Constant(Kind.Time, key.Values[1], n);
-        columnData[2] = new ColumnData(Kind.Time, data.Times, null, null);
-        columnData[3] = kind == Kind.String
-            ? new ColumnData(Kind.String, null, [.. data.Strings.Select(s => s is null ? "" : Encoding.UTF8.GetString(s))], null)
-            : new ColumnData(kind, data.Bits, null, null);
+        columnData[2] = new ColumnData(Kind.Time, times, null, null);
+        columnData[3] = values;
         for (int k = 2; k < key.Columns.Length; k++)
         {
             columns[k + 2] = key.Columns[k];
@@ -188,19 +194,27 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
         };
         bool selector = Aggregates.IsSelector(aggregate);
         var windowSpec = new Grouping.WindowSpec(FluxDuration.FromNanoseconds(every), FluxDuration.FromNanoseconds(every), FluxDuration.FromNanoseconds(offset));
-        foreach (var data in StorageReader.ReadFilter(engine, request))
+        foreach (var series in StorageReader.SeriesFields(engine, request))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            var table = ToTable(data, spec.Start, spec.Stop);
-            if (data.Type == FieldType.String || (data.Type == FieldType.Boolean && which is not (WindowAggregate.Count or WindowAggregate.First or WindowAggregate.Last)))
+            if (series.Type == FieldType.String || (series.Type == FieldType.Boolean && which is not (WindowAggregate.Count or WindowAggregate.First or WindowAggregate.Last)))
             {
                 // Window values carry no strings, and Flux's aggregates treat booleans as not numeric: the general operator.
-                yield return Grouping.AggregateWindow(table, windowSpec, t => Aggregates.Apply(aggregate, t, "_value"), "_value", "_stop", "_time", createEmpty, selector);
+                if (StorageReader.Read(engine, request, series) is { } data)
+                {
+                    var table = ToTable(data, spec.Start, spec.Stop);
+                    yield return Grouping.AggregateWindow(table, windowSpec, t => Aggregates.Apply(aggregate, t, "_value"), "_value", "_stop", "_time", createEmpty, selector);
+                }
+
                 continue;
             }
 
-            var windows = StorageReader.AggregateWindows(data, request.Start, request.Stop, every, offset, which);
-            yield return WindowTable(table, data, windows, windowSpec, which, selector, createEmpty);
+            // Aggregated block by block as storage decodes them: the range's points are never gathered.
+            var windows = StorageReader.AggregateWindows(engine, request, series, every, offset, which);
+            if (windows.Count > 0)
+            {
+                yield return WindowTable(Key(series, spec.Start, spec.Stop), series.Type, windows, windowSpec, which, selector, createEmpty);
+            }
         }
     }
 
@@ -216,19 +230,27 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
             _ => throw new QueryException($"\"{selector}\" is not a selector storage computes"),
         };
         var windowSpec = new Grouping.WindowSpec(FluxDuration.FromNanoseconds(every), FluxDuration.FromNanoseconds(every), FluxDuration.FromNanoseconds(offset));
-        foreach (var data in StorageReader.ReadFilter(engine, request))
+        foreach (var series in StorageReader.SeriesFields(engine, request))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            var table = ToTable(data, spec.Start, spec.Stop);
-            if (data.Type is FieldType.String or FieldType.Boolean)
+            if (series.Type is FieldType.String or FieldType.Boolean)
             {
                 // Window values carry no strings, and booleans compare as Flux compares them: the general way.
-                yield return Grouping.PreSelect(table, windowSpec, "_value", selector);
+                if (StorageReader.Read(engine, request, series) is { } data)
+                {
+                    yield return Grouping.PreSelect(ToTable(data, spec.Start, spec.Stop), windowSpec, "_value", selector);
+                }
+
                 continue;
             }
 
-            var windows = StorageReader.AggregateWindows(data, request.Start, request.Stop, every, offset, which);
+            var windows = StorageReader.AggregateWindows(engine, request, series, every, offset, which);
             int n = windows.Count;
+            if (n == 0)
+            {
+                continue;
+            }
+
             var times = new long[n];
             var values = new long[n];
             for (int i = 0; i < n; i++)
@@ -237,29 +259,18 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
                 values[i] = windows[i].Bits;
             }
 
-            var data2 = table.Data.ToArray();
-            data2[0] = ColumnData.Constant(Kind.Time, table.Key.Values[0], n);
-            data2[1] = ColumnData.Constant(Kind.Time, table.Key.Values[1], n);
-            data2[2] = new ColumnData(Kind.Time, times, null, null);
-            data2[3] = new ColumnData(table.Columns[3].Type, values, null, null);
-            for (int c = 4; c < data2.Length; c++)
-            {
-                data2[c] = data2[c].Resized(n);
-            }
-
-            yield return new Table(table.Key, table.Columns, data2, n);
+            yield return PointsTable(Key(series, spec.Start, spec.Stop), KindOf(series.Type), times, new ColumnData(KindOf(series.Type), values, null, null));
         }
     }
 
     // The same table the general aggregateWindow builds: the aggregate's columns, then _time from each window's stop.
-    private static Table WindowTable(Table source, SeriesFieldData data, List<WindowValue> windows, Grouping.WindowSpec spec, WindowAggregate which, bool selector, bool createEmpty)
+    private static Table WindowTable(GroupKey key, FieldType type, List<WindowValue> windows, Grouping.WindowSpec spec, WindowAggregate which, bool selector, bool createEmpty)
     {
-        var key = source.Key;
         var valueKind = which switch
         {
             WindowAggregate.Count => Kind.Int,
             WindowAggregate.Mean => Kind.Float,
-            _ => KindOf(data.Type),
+            _ => KindOf(type),
         };
         int n;
         long[] times, values;

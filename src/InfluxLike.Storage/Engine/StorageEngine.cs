@@ -3,6 +3,7 @@ using System.Globalization;
 using InfluxLike.LineProtocol;
 using InfluxLike.Storage.IO;
 using InfluxLike.Storage.Index;
+using InfluxLike.Storage.Reads;
 using InfluxLike.Storage.Shards;
 using InfluxLike.Storage.Tsm.Encoding;
 
@@ -403,6 +404,32 @@ public sealed class StorageEngine : IAsyncDisposable
         }
 
         return more is null ? first : Concat(more);
+    }
+
+    /// <summary>
+    /// Feeds a key's points in [min, max] across the bucket's shards to <paramref name="sink"/> in time order,
+    /// block by block where the shard allows (see <see cref="Shard.Aggregate"/>), without materialising the range.
+    /// </summary>
+    public void Aggregate(BucketInfo bucket, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, WindowAccumulator sink)
+    {
+        BucketStore store = GetStore(bucket);
+        foreach (var (start, shard) in store.Shards.OrderBy(s => s.Key))
+        {
+            long end = start + (long)bucket.ShardGroupDuration.TotalNanoseconds - 1;
+            if (end < minTime || start > maxTime)
+            {
+                continue;
+            }
+
+            try
+            {
+                shard.Aggregate(seriesKey, field, minTime, maxTime, sink);
+            }
+            catch (ObjectDisposedException)
+            {
+                // dropped by retention meanwhile (before it fed anything: it fails taking its files)
+            }
+        }
     }
 
     private static (long[] Times, long[] Bits, byte[]?[] Strings) Concat(List<(long[] Times, long[] Bits, byte[]?[] Strings)> parts)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using InfluxLike.LineProtocol;
 using InfluxLike.Storage.Engine;
@@ -18,6 +17,14 @@ public sealed record ReadRequest(
     IReadOnlyCollection<string>? Fields = null,
     Func<string, IReadOnlyList<KeyValuePair<string, string>>, string, bool>? Accept = null);
 
+/// <summary>One series field: its series key, measurement, tags (sorted by key), field and the field's type.</summary>
+public record SeriesField(
+    byte[] SeriesKey,
+    string Measurement,
+    IReadOnlyList<KeyValuePair<string, string>> Tags,
+    string Field,
+    FieldType Type);
+
 /// <summary>The points of one series field in a time range, in time order (values as bit patterns; strings as UTF-8).</summary>
 public sealed record SeriesFieldData(
     byte[] SeriesKey,
@@ -27,10 +34,13 @@ public sealed record SeriesFieldData(
     FieldType Type,
     long[] Times,
     long[] Bits,
-    byte[]?[] Strings)
+    byte[]?[] Strings) : SeriesField(SeriesKey, Measurement, Tags, Field, Type)
 {
     public double Float(int i) => BitConverter.Int64BitsToDouble(Bits[i]);
 }
+
+/// <summary>One series field's windows holding points in a time range, each with its aggregate.</summary>
+public sealed record SeriesFieldWindows(SeriesField Series, List<WindowValue> Windows);
 
 /// <summary>Aggregates <see cref="StorageReader.ReadWindowAggregate"/> computes in storage.</summary>
 public enum WindowAggregate
@@ -62,12 +72,44 @@ public static class StorageReader
     {
         foreach (var (key, measurement, tags, field, type) in MatchingFields(engine, request))
         {
-            var (times, bits, strings) = engine.Read(request.Bucket, key, Encoding.UTF8.GetBytes(field), request.Start, request.Stop - 1);
-            if (times.Length > 0)
+            if (Read(engine, request, new SeriesField(key, measurement, tags, field, type)) is { } data)
             {
-                yield return new SeriesFieldData(key, measurement, tags, field, type, times, bits, strings);
+                yield return data;
             }
         }
+    }
+
+    /// <summary>Every series field matching the request, whether or not it has points in the range (see <see cref="Read"/>).</summary>
+    public static IEnumerable<SeriesField> SeriesFields(StorageEngine engine, ReadRequest request)
+    {
+        foreach (var (key, measurement, tags, field, type) in MatchingFields(engine, request))
+        {
+            yield return new SeriesField(key, measurement, tags, field, type);
+        }
+    }
+
+    /// <summary>The points of one series field in the request's range, or null if it has none there.</summary>
+    public static SeriesFieldData? Read(StorageEngine engine, ReadRequest request, SeriesField series)
+    {
+        var (times, bits, strings) = engine.Read(request.Bucket, series.SeriesKey, Encoding.UTF8.GetBytes(series.Field), request.Start, request.Stop - 1);
+        return times.Length == 0 ? null
+            : new SeriesFieldData(series.SeriesKey, series.Measurement, series.Tags, series.Field, series.Type, times, bits, strings);
+    }
+
+    /// <summary>
+    /// The windows of one series field holding points in the request's range, each with its aggregate (see
+    /// <see cref="WindowAccumulator"/>), computed block by block as storage decodes them: the range's points
+    /// are never gathered. Empty when the series field has no points in the range.
+    /// </summary>
+    public static List<WindowValue> AggregateWindows(StorageEngine engine, ReadRequest request, SeriesField series, long every, long offset, WindowAggregate aggregate)
+    {
+        var sink = new WindowAccumulator(request.Start, request.Stop, every, offset, aggregate, series.Type);
+        if (request.Stop > request.Start)
+        {
+            engine.Aggregate(request.Bucket, series.SeriesKey, Encoding.UTF8.GetBytes(series.Field), request.Start, request.Stop - 1, sink);
+        }
+
+        return sink.Finish();
     }
 
     // The series fields the request selects (index predicate, field list, exact test), series in id order.
@@ -132,56 +174,37 @@ public static class StorageReader
         ReadFilter(engine, request).DistinctBy(d => Convert.ToBase64String(d.SeriesKey));
 
     /// <summary>
-    /// Per series field, the aggregate of each window of <paramref name="every"/> nanoseconds (shifted by
-    /// <paramref name="offset"/>) that holds points, windows aligned to the Unix epoch as Flux aligns them.
-    /// Strings support count, first and last only.
+    /// Per series field with points in the range, the aggregate of each window of <paramref name="every"/>
+    /// nanoseconds (shifted by <paramref name="offset"/>) that holds points, windows aligned to the Unix epoch as
+    /// Flux aligns them. Strings support count only.
     /// </summary>
-    public static IEnumerable<(SeriesFieldData Series, IReadOnlyList<WindowValue> Windows)> ReadWindowAggregate(
+    public static IEnumerable<SeriesFieldWindows> ReadWindowAggregate(
         StorageEngine engine, ReadRequest request, long every, long offset, WindowAggregate aggregate)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, 0);
-        foreach (SeriesFieldData data in ReadFilter(engine, request))
+        foreach (SeriesField series in SeriesFields(engine, request))
         {
-            yield return (data, AggregateWindows(data, request.Start, request.Stop, every, offset, aggregate));
+            List<WindowValue> windows = AggregateWindows(engine, request, series, every, offset, aggregate);
+            if (windows.Count > 0)
+            {
+                yield return new SeriesFieldWindows(series, windows);
+            }
         }
     }
 
-    /// <summary>True when <see cref="AggregateWindows"/> computes <paramref name="aggregate"/> for fields of <paramref name="type"/>.</summary>
+    /// <summary>True when storage computes <paramref name="aggregate"/> for fields of <paramref name="type"/>.</summary>
     public static bool Supports(FieldType type, WindowAggregate aggregate) =>
-        type != FieldType.String || aggregate is WindowAggregate.Count or WindowAggregate.First or WindowAggregate.Last;
+        type != FieldType.String || aggregate is WindowAggregate.Count;
 
     /// <summary>
-    /// The windows of one series field holding points, each with its aggregate; bounds clipped to
+    /// The windows of one series field's points holding points, each with its aggregate; bounds clipped to
     /// [<paramref name="start"/>, <paramref name="stop"/>).
     /// </summary>
     public static List<WindowValue> AggregateWindows(SeriesFieldData data, long start, long stop, long every, long offset, WindowAggregate aggregate)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, 0);
-        if (!Supports(data.Type, aggregate))
-        {
-            throw new NotSupportedException($"{aggregate} of string field \"{data.Field}\" is not defined");
-        }
-
-        long[] times = data.Times;
-        // At most one window per point, and no more than the span of the points holds.
-        long span = times.Length == 0 ? 0 : (long)Math.Min((ulong)(times[^1] - times[0]) / (ulong)every + 2, (ulong)times.Length);
-        var windows = new List<WindowValue>((int)span);
-        int i = 0;
-        while (i < times.Length)
-        {
-            long windowStart = WindowStart(times[i], every, offset);
-            long windowStop = windowStart + every;
-            int j = i;
-            while (j < times.Length && times[j] < windowStop)
-            {
-                j++;
-            }
-
-            windows.Add(Aggregate(data, i, j, Math.Max(windowStart, start), Math.Min(windowStop, stop), aggregate));
-            i = j;
-        }
-
-        return windows;
+        var sink = new WindowAccumulator(start, stop, every, offset, aggregate, data.Type);
+        sink.Add(data.Times, data.Bits);
+        return sink.Finish();
     }
 
     /// <summary>The start of the window holding <paramref name="time"/> (floor, also before 1970).</summary>
@@ -190,86 +213,5 @@ public static class StorageReader
         long shifted = time - offset;
         long start = shifted - (((shifted % every) + every) % every);
         return start + offset;
-    }
-
-    private static WindowValue Aggregate(SeriesFieldData d, int from, int to, long start, long stop, WindowAggregate aggregate)
-    {
-        long[] bits = d.Bits;
-        switch (aggregate)
-        {
-            case WindowAggregate.Count:
-                return new WindowValue(start, stop, to - from, FieldType.Integer);
-            case WindowAggregate.First:
-                return new WindowValue(start, stop, bits[from], d.Type);
-            case WindowAggregate.Last:
-                return new WindowValue(start, stop, bits[to - 1], d.Type);
-        }
-
-        if (d.Type == FieldType.Float)
-        {
-            ReadOnlySpan<double> values = MemoryMarshal.Cast<long, double>(bits.AsSpan(from, to - from));
-            double acc = aggregate is WindowAggregate.Min or WindowAggregate.Max ? values[0] : 0;
-            switch (aggregate)
-            {
-                case WindowAggregate.Min:
-                    foreach (double v in values)
-                    {
-                        acc = Math.Min(acc, v);
-                    }
-
-                    break;
-                case WindowAggregate.Max:
-                    foreach (double v in values)
-                    {
-                        acc = Math.Max(acc, v);
-                    }
-
-                    break;
-                default:
-                    foreach (double v in values)
-                    {
-                        acc += v;
-                    }
-
-                    if (aggregate == WindowAggregate.Mean)
-                    {
-                        acc /= values.Length;
-                    }
-
-                    break;
-            }
-
-            return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(acc), FieldType.Float);
-        }
-
-        bool unsigned = d.Type == FieldType.Unsigned;
-        if (aggregate == WindowAggregate.Mean)
-        {
-            double sum = 0;
-            for (int k = from; k < to; k++)
-            {
-                sum += unsigned ? (ulong)bits[k] : bits[k];
-            }
-
-            return new WindowValue(start, stop, BitConverter.DoubleToInt64Bits(sum / (to - from)), FieldType.Float);
-        }
-
-        // Integers, unsigned and booleans (as 0/1): sum wraps as Go's does; a boolean sum is an integer.
-        long best = bits[from];
-        long total = 0;
-        for (int k = from; k < to; k++)
-        {
-            long v = bits[k];
-            total = unchecked(total + v);
-            int order = unsigned ? ((ulong)v).CompareTo((ulong)best) : v.CompareTo(best);
-            if ((aggregate == WindowAggregate.Min && order < 0) || (aggregate == WindowAggregate.Max && order > 0))
-            {
-                best = v;
-            }
-        }
-
-        return aggregate == WindowAggregate.Sum
-            ? new WindowValue(start, stop, total, d.Type == FieldType.Boolean ? FieldType.Integer : d.Type)
-            : new WindowValue(start, stop, best, d.Type);
     }
 }

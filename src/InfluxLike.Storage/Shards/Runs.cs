@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using InfluxLike.LineProtocol;
+using InfluxLike.Storage.Reads;
 using InfluxLike.Storage.Tsm;
 
 namespace InfluxLike.Storage.Shards;
@@ -220,6 +221,47 @@ internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
                 }
 
                 run.Add(t, _bits[i], isString ? _strings[i].ToArray() : null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Feeds the points of one file's key in [min, max], tombstones applied, to <paramref name="sink"/> block by
+    /// block, in time order (numbers and booleans: strings are not numbers to aggregate).
+    /// </summary>
+    public void FeedRun(TsmReader file, int keyIndex, long minTime, long maxTime, WindowAccumulator sink)
+    {
+        TsmKey key = file.GetKey(keyIndex);
+        IReadOnlyList<Tombstone> deleted = file.Tombstones.For(key.SeriesKey, key.Field);
+        foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
+        {
+            if (deleted.Count > 0 && TombstoneFilter.CoversBlock(e, deleted))
+            {
+                continue;
+            }
+
+            int n = Decode(file, e, key.Type);
+            if (deleted.Count > 0 || e.MinTime < minTime || e.MaxTime > maxTime)
+            {
+                // Keep the points in range and not deleted, moved forward in place.
+                int kept = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    long t = _ts[i];
+                    if (t >= minTime && t <= maxTime && (deleted.Count == 0 || !IsDeleted(deleted, t)))
+                    {
+                        _ts[kept] = t;
+                        _bits[kept] = _bits[i];
+                        kept++;
+                    }
+                }
+
+                n = kept;
+            }
+
+            if (n > 0)
+            {
+                sink.Add(_ts.AsSpan(0, n), _bits.AsSpan(0, n));
             }
         }
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using InfluxLike.LineProtocol;
 using InfluxLike.Storage.Cache;
 using InfluxLike.Storage.IO;
+using InfluxLike.Storage.Reads;
 using InfluxLike.Storage.Tsm;
 using InfluxLike.Storage.Tsm.Encoding;
 using InfluxLike.Storage.Wal;
@@ -68,9 +69,9 @@ public sealed class Shard : IAsyncDisposable
     private const int MaxStackFiles = 32;
     private const string QuarantineSuffix = TsmFileName.QuarantineSuffix;
 
-    // ReadEdge's block decoder, kept per thread between calls (lastpoint asks for a thousand keys in a row).
+    // See RentDecoder.
     [ThreadStatic]
-    private static BlockDecoder? t_edgeDecoder;
+    private static BlockDecoder? t_decoder;
 
     private readonly string _directory;
     private readonly ShardOptions _options;
@@ -594,6 +595,109 @@ public sealed class Shard : IAsyncDisposable
     }
 
     /// <summary>
+    /// Feeds a key's points in [<paramref name="minTime"/>, <paramref name="maxTime"/>] to <paramref name="sink"/>
+    /// in time order, one decoded block at a time, without gathering them into arrays: when the files' blocks of
+    /// the key follow one another and the cached points come after them (the usual case: snapshots cut time in
+    /// order), so no timestamp is held twice. Otherwise, and for strings, the points are merged as
+    /// <see cref="Read"/> merges them and fed at once. Same points, same order, either way.
+    /// </summary>
+    /// <returns>True when the points were fed block by block; false when they were merged first.</returns>
+    public bool Aggregate(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, WindowAccumulator sink)
+    {
+        // The cache first, then the files, as Read does (a snapshot adds its file before dropping its cache).
+        CacheEntry? cached = _cache.Read(seriesKey, field, minTime, maxTime);
+        bool streamed = false;
+        FileSet set = AcquireFiles();
+        TsmReader[] files = set.Files;
+        int[]? rented = null;
+        Span<int> keys = files.Length <= MaxStackFiles ? stackalloc int[MaxStackFiles] : (rented = ArrayPool<int>.Shared.Rent(files.Length));
+        try
+        {
+            bool ordered = cached is null || cached.Type != FieldType.String;
+            long lastMax = long.MinValue;
+            for (int f = 0; f < files.Length && ordered; f++)
+            {
+                keys[f] = -1;
+                if (!files[f].TryFind(seriesKey, field, out int k))
+                {
+                    continue;
+                }
+
+                var (count, lo, hi) = BlockDecoder.Extent(files[f], k, minTime, maxTime);
+                if (count > 0)
+                {
+                    keys[f] = k;
+                    ordered &= lo > lastMax && files[f].GetKey(k).Type != FieldType.String;
+                    lastMax = hi;
+                }
+            }
+
+            if (ordered && (cached is null || cached.Count == 0 || cached.Times[0] > lastMax))
+            {
+                BlockDecoder decoder = RentDecoder();
+                try
+                {
+                    for (int f = 0; f < files.Length; f++)
+                    {
+                        if (keys[f] >= 0)
+                        {
+                            decoder.FeedRun(files[f], keys[f], minTime, maxTime, sink);
+                        }
+                    }
+                }
+                finally
+                {
+                    ReturnDecoder(decoder, strings: false);
+                }
+
+                if (cached is not null && cached.Count > 0)
+                {
+                    sink.Add(cached.Times, cached.Bits);
+                }
+
+                streamed = true;
+            }
+        }
+        finally
+        {
+            set.Release();
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+
+        if (!streamed)
+        {
+            var (times, bits, _) = Read(seriesKey, field, minTime, maxTime);
+            sink.Add(times, bits);
+        }
+
+        return streamed;
+    }
+
+    // A block decoder kept per thread between reads (lastpoint asks for a thousand keys in a row; a window
+    // aggregate for a hundred): taken while in use, so a nested call makes its own.
+    private static BlockDecoder RentDecoder()
+    {
+        BlockDecoder decoder = t_decoder ?? new BlockDecoder(TsmBlock.DefaultMaxPoints);
+        t_decoder = null;
+        return decoder;
+    }
+
+    private static void ReturnDecoder(BlockDecoder decoder, bool strings)
+    {
+        if (strings)
+        {
+            decoder.Dispose(); // its pooled string buffers may have grown large: not kept
+        }
+        else
+        {
+            t_decoder = decoder;
+        }
+    }
+
+    /// <summary>
     /// The first (or last) point of a key in [<paramref name="minTime"/>, <paramref name="maxTime"/>], from
     /// block metadata: only the edge block of each file is decoded (walking inward past blocks whose points
     /// are all deleted or out of range), not the whole range. On a timestamp held twice the newest source wins.
@@ -603,8 +707,7 @@ public sealed class Shard : IAsyncDisposable
         (bool Found, long Time, long Bits, byte[]? String) best = _cache.ReadEdge(seriesKey, field, minTime, maxTime, last);
 
         FileSet set = AcquireFiles();
-        BlockDecoder decoder = t_edgeDecoder ?? new BlockDecoder(TsmBlock.DefaultMaxPoints);
-        t_edgeDecoder = null; // not shared with a nested call while in use
+        BlockDecoder decoder = RentDecoder();
         bool strings = false;
         try
         {
@@ -688,14 +791,7 @@ public sealed class Shard : IAsyncDisposable
         finally
         {
             set.Release();
-            if (strings)
-            {
-                decoder.Dispose(); // its pooled string buffers may have grown large: not kept
-            }
-            else
-            {
-                t_edgeDecoder = decoder;
-            }
+            ReturnDecoder(decoder, strings);
         }
 
         return best;
