@@ -162,7 +162,7 @@ public static class InfluxLikeServer
         }));
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapFallback((HttpContext ctx) => Results.Json(
+        app.MapFallback((HttpContext ctx) => Http.Api.Json(
             new ErrorResponse("not found", $"path not found: {ctx.Request.Path}"),
             ServerJsonContext.Default.ErrorResponse,
             statusCode: StatusCodes.Status404NotFound));

@@ -127,6 +127,31 @@ public class HealthEndpointTests : IClassFixture<LiveServer>
         Assert.DoesNotContain("trace_id", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("GET", "/health", null)]
+    [InlineData("GET", "/ready", null)]
+    [InlineData("GET", "/ping?verbose=true", null)]
+    [InlineData("GET", "/api/v2/orgs", null)]
+    [InlineData("GET", "/api/v2/buckets", null)]
+    [InlineData("GET", "/no/such/path", null)]
+    [InlineData("POST", "/api/v2/query?org=acme", "from(bucket: \"metrics\") |>")]
+    [InlineData("POST", "/api/v2/query?org=acme&explain=true", "from(bucket: \"metrics\") |> range(start: -1h)")]
+    public async Task Answers_known_whole_carry_their_length_rather_than_chunks(string method, string path, string? flux)
+    {
+        // With a length, headers and body leave in one send; chunked, the chunked end followed in a second one.
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (flux is not null)
+        {
+            request.Content = new StringContent(flux, System.Text.Encoding.UTF8, "application/vnd.flux");
+        }
+
+        using var response = await _server.Client.SendAsync(request);
+        byte[] body = await response.Content.ReadAsByteArrayAsync();
+        Assert.NotEmpty(body);
+        Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+    }
+
     [Fact]
     public async Task Unknown_path_gives_a_json_404()
     {

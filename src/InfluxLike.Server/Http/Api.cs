@@ -11,7 +11,29 @@ namespace InfluxLike.Server.Http;
 internal static class Api
 {
     public static IResult Error(int status, string code, string message) =>
-        Results.Json(new ErrorResponse(code, message), ServerJsonContext.Default.ErrorResponse, statusCode: status);
+        Json(new ErrorResponse(code, message), ServerJsonContext.Default.ErrorResponse, statusCode: status);
+
+    /// <summary>
+    /// A JSON answer sent with its length, so headers and body leave in one send. <c>Results.Json</c> answers
+    /// chunked: its flush sent the body, then the chunked end went in a second send, about 0.4 ms more per request
+    /// on a 2-core machine.
+    /// </summary>
+    public static IResult Json<T>(T value, JsonTypeInfo<T> info, int? statusCode = null) =>
+        new WholeJson(JsonSerializer.SerializeToUtf8Bytes(value, info), statusCode ?? StatusCodes.Status200OK);
+
+    private sealed class WholeJson(byte[] body, int statusCode) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => statusCode;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            HttpResponse response = httpContext.Response;
+            response.StatusCode = statusCode;
+            response.ContentType = "application/json; charset=utf-8";
+            response.ContentLength = body.Length;
+            return response.Body.WriteAsync(body, 0, body.Length, httpContext.RequestAborted);
+        }
+    }
 
     public static IResult Unauthorized() => Error(401, "unauthorized", "unauthorized access: send a valid token as \"Authorization: Token <token>\"");
 

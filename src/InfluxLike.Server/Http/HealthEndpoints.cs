@@ -21,7 +21,7 @@ internal static class HealthEndpoints
             AddVersionHeaders(ctx.Response);
             // InfluxDB 1.x answers ?verbose=true with 200 and the version.
             return verbose is "true" or "1"
-                ? Results.Json(new PingResponse(ServerVersion.Compatible), ServerJsonContext.Default.PingResponse)
+                ? Api.Json(new PingResponse(ServerVersion.Compatible), ServerJsonContext.Default.PingResponse)
                 : Results.NoContent();
         }).WithName("Ping").WithTags("System").WithSummary("Liveness: 204 with X-Influxdb-Version and X-Influxdb-Build headers.");
 
@@ -52,7 +52,7 @@ internal static class HealthEndpoints
             [],
             ServerVersion.Compatible,
             ServerVersion.Commit);
-        return Results.Json(body, ServerJsonContext.Default.HealthResponse, statusCode: ok ? 200 : 503);
+        return Api.Json(body, ServerJsonContext.Default.HealthResponse, statusCode: ok ? 200 : 503);
     }
 
     private static IResult Ready(HttpContext ctx, Readiness readiness)
@@ -63,7 +63,7 @@ internal static class HealthEndpoints
             readiness.IsReady ? "ready" : "starting",
             readiness.Started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
             FormatGoDuration(up));
-        return Results.Json(body, ServerJsonContext.Default.ReadyResponse, statusCode: readiness.IsReady ? 200 : 503);
+        return Api.Json(body, ServerJsonContext.Default.ReadyResponse, statusCode: readiness.IsReady ? 200 : 503);
     }
 
     // InfluxDB prints uptime as a Go duration ("14m45.911966424s").

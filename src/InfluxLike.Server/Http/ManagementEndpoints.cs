@@ -14,7 +14,7 @@ internal static class ManagementEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v2/setup", (AuthStore auth) => Results.Json(new SetupAllowedDto(!auth.IsSetUp), ServerJsonContext.Default.SetupAllowedDto))
+        app.MapGet("/api/v2/setup", (AuthStore auth) => Api.Json(new SetupAllowedDto(!auth.IsSetUp), ServerJsonContext.Default.SetupAllowedDto))
             .WithName("GetSetup").WithTags("Setup").WithSummary("Whether first-run setup is still allowed.");
         app.MapPost("/api/v2/setup", SetupAsync).WithName("PostSetup").WithTags("Setup")
             .WithSummary("First-run setup: user, organization, bucket and operator token (refused once done).");
@@ -59,7 +59,7 @@ internal static class ManagementEndpoints
                 Api.ToDto(r.Org),
                 Api.ToDto(r.Bucket),
                 Api.ToDto(r.Authorization, r.Token, engine.Catalog));
-            return Results.Json(body, ServerJsonContext.Default.SetupResponse, statusCode: 201);
+            return Api.Json(body, ServerJsonContext.Default.SetupResponse, statusCode: 201);
         }
         catch (InvalidOperationException e)
         {
@@ -128,7 +128,7 @@ internal static class ManagementEndpoints
             return Api.NotFound($"organization \"{org ?? orgID}\"");
         }
 
-        return Results.Json(new OrgsDto(new Links("/api/v2/orgs"), orgs), ServerJsonContext.Default.OrgsDto);
+        return Api.Json(new OrgsDto(new Links("/api/v2/orgs"), orgs), ServerJsonContext.Default.OrgsDto);
     }
 
     private static IResult GetOrg(HttpContext ctx, StorageEngine engine, Authenticator authenticator, string id)
@@ -139,7 +139,7 @@ internal static class ManagementEndpoints
         }
 
         OrgInfo? o = engine.Catalog.GetOrg(id);
-        return o is null || !CanSeeOrg(a, o) ? Api.NotFound($"organization {id}") : Results.Json(Api.ToDto(o), ServerJsonContext.Default.OrgDto);
+        return o is null || !CanSeeOrg(a, o) ? Api.NotFound($"organization {id}") : Api.Json(Api.ToDto(o), ServerJsonContext.Default.OrgDto);
     }
 
     private static async Task<IResult> CreateOrgAsync(HttpContext ctx, StorageEngine engine, Authenticator authenticator)
@@ -163,7 +163,7 @@ internal static class ManagementEndpoints
         return Mutate(() =>
         {
             OrgInfo o = engine.Catalog.CreateOrg(request.Name ?? "", request.Description);
-            return Results.Json(Api.ToDto(o), ServerJsonContext.Default.OrgDto, statusCode: 201);
+            return Api.Json(Api.ToDto(o), ServerJsonContext.Default.OrgDto, statusCode: 201);
         });
     }
 
@@ -223,7 +223,7 @@ internal static class ManagementEndpoints
             .Take(Math.Clamp(limit ?? 20, 1, 100))
             .Select(Api.ToDto)
             .ToArray();
-        return Results.Json(new BucketsDto(new Links("/api/v2/buckets"), buckets), ServerJsonContext.Default.BucketsDto);
+        return Api.Json(new BucketsDto(new Links("/api/v2/buckets"), buckets), ServerJsonContext.Default.BucketsDto);
     }
 
     private static IResult GetBucket(HttpContext ctx, StorageEngine engine, Authenticator authenticator, string id)
@@ -240,7 +240,7 @@ internal static class ManagementEndpoints
         }
 
         return a.Allows(Permission.Read, "buckets", b.OrgId, b.Id)
-            ? Results.Json(Api.ToDto(b), ServerJsonContext.Default.BucketDto)
+            ? Api.Json(Api.ToDto(b), ServerJsonContext.Default.BucketDto)
             : Api.Forbidden("read this bucket");
     }
 
@@ -299,7 +299,7 @@ internal static class ManagementEndpoints
         return Mutate(() =>
         {
             BucketInfo b = engine.Catalog.CreateBucket(request.OrgId, request.Name ?? "", retention, shard, request.Description, request.MaxSizeBytes ?? 0);
-            return Results.Json(Api.ToDto(b), ServerJsonContext.Default.BucketDto, statusCode: 201);
+            return Api.Json(Api.ToDto(b), ServerJsonContext.Default.BucketDto, statusCode: 201);
         });
     }
 
@@ -333,7 +333,7 @@ internal static class ManagementEndpoints
         return Mutate(() =>
         {
             BucketInfo? updated = engine.Catalog.UpdateBucket(id, request.Name, request.Description, retention, shard, request.MaxSizeBytes);
-            return updated is null ? Api.NotFound($"bucket {id}") : Results.Json(Api.ToDto(updated), ServerJsonContext.Default.BucketDto);
+            return updated is null ? Api.NotFound($"bucket {id}") : Api.Json(Api.ToDto(updated), ServerJsonContext.Default.BucketDto);
         });
     }
 
@@ -371,7 +371,7 @@ internal static class ManagementEndpoints
             .Where(x => (o is null || x.OrgId == o.Id) && (x.Id == a.Id || a.Allows(Permission.Read, "authorizations", x.OrgId, x.Id)))
             .Select(x => Api.ToDto(x, null, engine.Catalog))
             .ToArray();
-        return Results.Json(new AuthorizationsDto(new Links("/api/v2/authorizations"), list), ServerJsonContext.Default.AuthorizationsDto);
+        return Api.Json(new AuthorizationsDto(new Links("/api/v2/authorizations"), list), ServerJsonContext.Default.AuthorizationsDto);
     }
 
     private static IResult GetAuthorization(HttpContext ctx, StorageEngine engine, Authenticator authenticator, string id)
@@ -387,7 +387,7 @@ internal static class ManagementEndpoints
             return Api.NotFound($"authorization {id}");
         }
 
-        return Results.Json(Api.ToDto(x, null, engine.Catalog), ServerJsonContext.Default.AuthorizationDto);
+        return Api.Json(Api.ToDto(x, null, engine.Catalog), ServerJsonContext.Default.AuthorizationDto);
     }
 
     private static async Task<IResult> CreateAuthorizationAsync(HttpContext ctx, StorageEngine engine, Authenticator authenticator)
@@ -436,7 +436,7 @@ internal static class ManagementEndpoints
         try
         {
             var (created, token) = authenticator.Store.Create(request.OrgId, request.UserId, request.Description ?? "", permissions, status: request.Status ?? "active");
-            return Results.Json(Api.ToDto(created, token, engine.Catalog), ServerJsonContext.Default.AuthorizationDto, statusCode: 201);
+            return Api.Json(Api.ToDto(created, token, engine.Catalog), ServerJsonContext.Default.AuthorizationDto, statusCode: 201);
         }
         catch (ArgumentException e)
         {
@@ -461,7 +461,7 @@ internal static class ManagementEndpoints
         try
         {
             AuthorizationInfo? updated = authenticator.Store.Update(id, request.Status, request.Description);
-            return updated is null ? Api.NotFound($"authorization {id}") : Results.Json(Api.ToDto(updated, null, engine.Catalog), ServerJsonContext.Default.AuthorizationDto);
+            return updated is null ? Api.NotFound($"authorization {id}") : Api.Json(Api.ToDto(updated, null, engine.Catalog), ServerJsonContext.Default.AuthorizationDto);
         }
         catch (ArgumentException e)
         {

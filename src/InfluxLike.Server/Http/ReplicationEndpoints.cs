@@ -47,11 +47,11 @@ internal static class ReplicationEndpoints
         }
 
         var remotes = service.Store.Remotes.Where(r => auth.Allows(Permission.Read, "remotes", r.OrgId) && (orgID is null || r.OrgId == orgID) && (name is null || r.Name == name));
-        return Results.Json(new RemotesDto([.. remotes.OrderBy(r => r.Name, StringComparer.Ordinal).Select(ToDto)]), ServerJsonContext.Default.RemotesDto);
+        return Api.Json(new RemotesDto([.. remotes.OrderBy(r => r.Name, StringComparer.Ordinal).Select(ToDto)]), ServerJsonContext.Default.RemotesDto);
     }
 
     private static IResult GetRemote(HttpContext ctx, ReplicationService service, Authenticator authenticator, string id) =>
-        FindRemote(ctx, service, authenticator, id, Permission.Read, out RemoteInfo? remote) ?? Results.Json(ToDto(remote!), ServerJsonContext.Default.RemoteDto);
+        FindRemote(ctx, service, authenticator, id, Permission.Read, out RemoteInfo? remote) ?? Api.Json(ToDto(remote!), ServerJsonContext.Default.RemoteDto);
 
     private static IResult? FindRemote(HttpContext ctx, ReplicationService service, Authenticator authenticator, string id, string action, out RemoteInfo? remote)
     {
@@ -105,7 +105,7 @@ internal static class ReplicationEndpoints
         }
 
         service.Store.Put(remote);
-        return Results.Json(ToDto(remote), ServerJsonContext.Default.RemoteDto, statusCode: 201);
+        return Api.Json(ToDto(remote), ServerJsonContext.Default.RemoteDto, statusCode: 201);
     }
 
     private static string? ValidateRemote(RemoteInfo r)
@@ -153,7 +153,7 @@ internal static class ReplicationEndpoints
         }
 
         service.Store.Put(changed);
-        return Results.Json(ToDto(changed), ServerJsonContext.Default.RemoteDto);
+        return Api.Json(ToDto(changed), ServerJsonContext.Default.RemoteDto);
     }
 
     private static IResult DeleteRemote(HttpContext ctx, ReplicationService service, Authenticator authenticator, string id)
@@ -175,11 +175,11 @@ internal static class ReplicationEndpoints
 
         var list = service.Store.Replications.Where(r => auth.Allows(Permission.Read, "replications", r.OrgId)
             && (orgID is null || r.OrgId == orgID) && (name is null || r.Name == name) && (remoteID is null || r.RemoteId == remoteID) && (localBucketID is null || r.LocalBucketId == localBucketID));
-        return Results.Json(new ReplicationsDto([.. list.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r => ToDto(r, service))]), ServerJsonContext.Default.ReplicationsDto);
+        return Api.Json(new ReplicationsDto([.. list.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r => ToDto(r, service))]), ServerJsonContext.Default.ReplicationsDto);
     }
 
     private static IResult GetReplication(HttpContext ctx, ReplicationService service, Authenticator authenticator, string id) =>
-        FindReplication(ctx, service, authenticator, id, Permission.Read, out ReplicationInfo? r) ?? Results.Json(ToDto(r!, service), ServerJsonContext.Default.ReplicationDto);
+        FindReplication(ctx, service, authenticator, id, Permission.Read, out ReplicationInfo? r) ?? Api.Json(ToDto(r!, service), ServerJsonContext.Default.ReplicationDto);
 
     private static IResult? FindReplication(HttpContext ctx, ReplicationService service, Authenticator authenticator, string id, string action, out ReplicationInfo? replication)
     {
@@ -236,7 +236,7 @@ internal static class ReplicationEndpoints
         }
 
         service.Store.Put(replication);
-        return Results.Json(ToDto(replication, service), ServerJsonContext.Default.ReplicationDto, statusCode: 201);
+        return Api.Json(ToDto(replication, service), ServerJsonContext.Default.ReplicationDto, statusCode: 201);
     }
 
     private static IResult? ValidateReplication(ReplicationInfo r, ReplicationService service, StorageEngine engine, AuthorizationInfo auth)
@@ -304,7 +304,7 @@ internal static class ReplicationEndpoints
         }
 
         service.Store.Put(changed);
-        return Results.Json(ToDto(changed, service), ServerJsonContext.Default.ReplicationDto);
+        return Api.Json(ToDto(changed, service), ServerJsonContext.Default.ReplicationDto);
     }
 
     private static IResult DeleteReplication(HttpContext ctx, ReplicationService service, Authenticator authenticator, string id)

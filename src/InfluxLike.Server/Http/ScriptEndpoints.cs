@@ -31,7 +31,7 @@ internal static class ScriptEndpoints
         }
 
         var funcs = FunctionCatalog.All.Select(f => new SuggestionDto(f.Name, f.Package, [.. f.Parameters.Select(p => new SuggestionParameterDto(p.Name, p.Type, p.Required))]));
-        return Results.Json(new SuggestionsDto([.. funcs]), ServerJsonContext.Default.SuggestionsDto);
+        return Api.Json(new SuggestionsDto([.. funcs]), ServerJsonContext.Default.SuggestionsDto);
     }
 
     private static async Task<IResult> FormatAsync(HttpContext ctx, Authenticator authenticator)
@@ -59,6 +59,6 @@ internal static class ScriptEndpoints
             return Api.Error(400, "invalid", $"error @{first.Span.Line}:{first.Span.Column}: {first.Message}");
         }
 
-        return Results.Json(new FormatResponse(Formatter.Format(parsed.Ast)), ServerJsonContext.Default.FormatResponse);
+        return Api.Json(new FormatResponse(Formatter.Format(parsed.Ast)), ServerJsonContext.Default.FormatResponse);
     }
 }

@@ -44,7 +44,7 @@ internal static class StorageEndpoints
             engine.MinFreeDiskBytes > 0 && free < engine.MinFreeDiskBytes,
             [.. engine.RecentDeletes.Where(d => readable.Contains(d.BucketId)).Select(d => new DeleteProgressDto(d.BucketId, d.Started, d.Series, d.Checked, d.Removed, d.Done, d.Error))],
             [.. buckets.Select(b => new StorageBucketDto(b.Bucket.Id, b.Bucket.Name, [.. b.Shards.Select(ToDto)]))]);
-        return Results.Json(body, ServerJsonContext.Default.StorageStatusDto);
+        return Api.Json(body, ServerJsonContext.Default.StorageStatusDto);
     }
 
     private static async Task<IResult> CompactAsync(HttpContext ctx, StorageEngine engine, Authenticator authenticator)
@@ -67,7 +67,7 @@ internal static class StorageEndpoints
             return Api.Error(507, "unavailable", error);
         }
 
-        return Results.Json(
+        return Api.Json(
             new CompactResponseDto(results.Count, results.Sum(r => r.InputBytes), results.Sum(r => r.OutputBytes), System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds),
             ServerJsonContext.Default.CompactResponseDto);
     }

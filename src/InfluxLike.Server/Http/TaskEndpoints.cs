@@ -61,7 +61,7 @@ internal static class TaskEndpoints
 
         var tasks = store.Tasks.Where(t => auth.Allows(Permission.Read, "tasks", t.OrgId) && (orgID is null || t.OrgId == orgID) && (name is null || t.Name == name))
             .OrderBy(t => t.CreatedAt).Select(t => ToDto(t, store));
-        return Results.Json(new TasksDto([.. tasks]), ServerJsonContext.Default.TasksDto);
+        return Api.Json(new TasksDto([.. tasks]), ServerJsonContext.Default.TasksDto);
     }
 
     private static async Task<IResult> CreateAsync(HttpContext ctx, TaskStore store, StorageEngine engine, Authenticator authenticator, TimeProvider clock)
@@ -90,7 +90,7 @@ internal static class TaskEndpoints
 
         return Create(store, auth, org.Id, request.Flux, request.Status, request.Description, clock.GetUtcNow(), out TaskInfo? task) is { } refused
             ? refused
-            : Results.Json(ToDto(task!, store), ServerJsonContext.Default.TaskDto, statusCode: 201);
+            : Api.Json(ToDto(task!, store), ServerJsonContext.Default.TaskDto, statusCode: 201);
     }
 
     private static IResult? Create(TaskStore store, AuthorizationInfo auth, string orgId, string? flux, string? status, string? description, DateTimeOffset now, out TaskInfo? task)
@@ -144,7 +144,7 @@ internal static class TaskEndpoints
     }
 
     private static IResult Get(HttpContext ctx, TaskStore store, Authenticator authenticator, string id) =>
-        Find(ctx, store, authenticator, id, Permission.Read, out TaskInfo task) ?? Results.Json(ToDto(task, store), ServerJsonContext.Default.TaskDto);
+        Find(ctx, store, authenticator, id, Permission.Read, out TaskInfo task) ?? Api.Json(ToDto(task, store), ServerJsonContext.Default.TaskDto);
 
     private static async Task<IResult> UpdateAsync(HttpContext ctx, TaskStore store, Authenticator authenticator, TimeProvider clock, string id)
     {
@@ -182,7 +182,7 @@ internal static class TaskEndpoints
             Flux = request.Flux ?? task.Flux, Name = name, Status = request.Status ?? task.Status, Description = request.Description ?? task.Description, UpdatedAt = clock.GetUtcNow(),
         };
         store.Put(updated);
-        return Results.Json(ToDto(updated, store), ServerJsonContext.Default.TaskDto);
+        return Api.Json(ToDto(updated, store), ServerJsonContext.Default.TaskDto);
     }
 
     private static IResult Delete(HttpContext ctx, TaskStore store, Authenticator authenticator, string id)
@@ -198,7 +198,7 @@ internal static class TaskEndpoints
 
     private static IResult ListRuns(HttpContext ctx, TaskStore store, Authenticator authenticator, string id) =>
         Find(ctx, store, authenticator, id, Permission.Read, out TaskInfo task)
-            ?? Results.Json(new RunsDto([.. store.Runs(task.Id).Select(ToDto)]), ServerJsonContext.Default.RunsDto);
+            ?? Api.Json(new RunsDto([.. store.Runs(task.Id).Select(ToDto)]), ServerJsonContext.Default.RunsDto);
 
     private static async Task<IResult> RunNowAsync(HttpContext ctx, TaskStore store, TaskRunner scheduler, Authenticator authenticator, TimeProvider clock, string id)
     {
@@ -208,7 +208,7 @@ internal static class TaskEndpoints
         }
 
         RunInfo run = await scheduler.RunNowAsync(task, clock.GetUtcNow(), ctx.RequestAborted).ConfigureAwait(false);
-        return Results.Json(ToDto(run), ServerJsonContext.Default.RunDto, statusCode: 201);
+        return Api.Json(ToDto(run), ServerJsonContext.Default.RunDto, statusCode: 201);
     }
 
     private static IResult RunLogs(HttpContext ctx, TaskStore store, Authenticator authenticator, string id, string runId)
@@ -219,7 +219,7 @@ internal static class TaskEndpoints
         }
 
         RunInfo? run = store.Runs(task.Id).FirstOrDefault(r => r.Id == runId);
-        return run is null ? Api.NotFound($"run {runId}") : Results.Json(new RunsDto([ToDto(run)]), ServerJsonContext.Default.RunsDto);
+        return run is null ? Api.NotFound($"run {runId}") : Api.Json(new RunsDto([ToDto(run)]), ServerJsonContext.Default.RunsDto);
     }
 
     private static async Task<IResult> RollupAsync(HttpContext ctx, TaskStore store, StorageEngine engine, Authenticator authenticator, TimeProvider clock)
@@ -296,7 +296,7 @@ internal static class TaskEndpoints
                 from = target.Name;
             }
 
-            return Results.Json(new RollupResponse([.. buckets.Select(Api.ToDto)], [.. tasks.Select(t => ToDto(t, store))]), ServerJsonContext.Default.RollupResponse, statusCode: 201);
+            return Api.Json(new RollupResponse([.. buckets.Select(Api.ToDto)], [.. tasks.Select(t => ToDto(t, store))]), ServerJsonContext.Default.RollupResponse, statusCode: 201);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or CatalogConflictException)
         {

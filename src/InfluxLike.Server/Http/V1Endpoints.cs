@@ -26,7 +26,7 @@ internal static partial class V1Endpoints
     }
 
     private static IResult Error(int status, string message) =>
-        Results.Json(new V1Error(message), ServerJsonContext.Default.V1Error, statusCode: status);
+        Api.Json(new V1Error(message), ServerJsonContext.Default.V1Error, statusCode: status);
 
     /// <summary>The organisation v1 requests work in: the token's, else the only one.</summary>
     private static OrgInfo? DefaultOrg(Catalog catalog, AuthorizationInfo auth) =>
