@@ -146,7 +146,8 @@ public class CompactionPropertyTests
                 for (int i = 0; i < times.Length; i++)
                 {
                     Assert.True(o.Model[k].TryGetValue(times[i], out long expected), $"key {k} time {times[i]}: not in the model");
-                    Assert.Equal(expected, ValueOf(k, bits[i], strings[i]));
+                    Assert.Equal(expected, ValueOf(k, bits[i], Keys[k].Type == FieldType.String ? strings[i] : null));
+                    Assert.Equal(Keys[k].Type == FieldType.String ? times.Length : 0, strings.Length);
                 }
             }
         }, iter: Iterations);

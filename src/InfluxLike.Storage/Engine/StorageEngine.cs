@@ -361,7 +361,10 @@ public sealed class StorageEngine : IAsyncDisposable
         return (new WriteResult(lines, values, errors, rejected), consumed);
     }
 
-    /// <summary>A key's points in [min, max] across the bucket's shards, in time order.</summary>
+    /// <summary>
+    /// A key's points in [min, max] across the bucket's shards, in time order. Strings hold a string key's values,
+    /// one per point; for a number key they are empty.
+    /// </summary>
     public (long[] Times, long[] Bits, byte[]?[] Strings) Read(BucketInfo bucket, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime)
     {
         BucketStore store = GetStore(bucket);
@@ -442,13 +445,17 @@ public sealed class StorageEngine : IAsyncDisposable
 
         var times = new long[n];
         var bits = new long[n];
-        var strings = new byte[]?[n];
+        var strings = parts.Exists(p => p.Strings.Length > 0) ? new byte[]?[n] : [];
         int at = 0;
         foreach (var (t, b, s) in parts)
         {
             t.CopyTo(times, at);
             b.CopyTo(bits, at);
-            s.CopyTo(strings, at);
+            if (s.Length > 0)
+            {
+                s.CopyTo(strings, at);
+            }
+
             at += t.Length;
         }
 

@@ -25,7 +25,10 @@ public record SeriesField(
     string Field,
     FieldType Type);
 
-/// <summary>The points of one series field in a time range, in time order (values as bit patterns; strings as UTF-8).</summary>
+/// <summary>
+/// The points of one series field in a time range, in time order: values as bit patterns; a string field's values as
+/// UTF-8 in <see cref="Strings"/>, one per point (empty for other types).
+/// </summary>
 public sealed record SeriesFieldData(
     byte[] SeriesKey,
     string Measurement,
@@ -148,7 +151,7 @@ public static class StorageReader
             var edge = engine.ReadEdge(request.Bucket, key, Encoding.UTF8.GetBytes(field), request.Start, request.Stop - 1, last);
             if (edge.Found)
             {
-                yield return new SeriesFieldData(key, measurement, tags, field, type, [edge.Time], [edge.Bits], [edge.String]);
+                yield return new SeriesFieldData(key, measurement, tags, field, type, [edge.Time], [edge.Bits], type == FieldType.String ? [edge.String] : []);
             }
         }
     }

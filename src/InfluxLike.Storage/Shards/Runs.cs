@@ -8,10 +8,11 @@ namespace InfluxLike.Storage.Shards;
 /// <summary>Points sorted by time, distinct times.</summary>
 internal readonly record struct Run(long[] Times, long[] Bits, byte[]?[]? Strings, int Count)
 {
+    /// <summary>The points as arrays of exactly their count; strings empty for a number key (not one null per point).</summary>
     public (long[] Times, long[] Bits, byte[]?[] Strings) ToArrays() =>
         (Times.Length == Count ? Times : Times[..Count],
          Bits.Length == Count ? Bits : Bits[..Count],
-         Strings is null ? new byte[]?[Count] : Strings.Length == Count ? Strings : Strings[..Count]);
+         Strings is null ? [] : Strings.Length == Count ? Strings : Strings[..Count]);
 
     /// <summary>Merges two runs; on a timestamp both hold, <paramref name="newer"/> wins.</summary>
     public static Run Merge(Run older, Run newer)

@@ -502,6 +502,7 @@ public sealed class Shard : IAsyncDisposable
     /// <summary>
     /// Every stored point of a key in [<paramref name="minTime"/>, <paramref name="maxTime"/>], sorted by time,
     /// newer writes of a timestamp winning (cache over files, later files over earlier), tombstones applied.
+    /// Strings hold a string key's values, one per point; for a number key they are empty.
     /// </summary>
     public (long[] Times, long[] Bits, byte[]?[] Strings) Read(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime)
     {
