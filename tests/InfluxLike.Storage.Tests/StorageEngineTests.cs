@@ -37,6 +37,18 @@ public class StorageEngineTests
     }
 
     [Fact]
+    public void A_lock_file_that_cannot_be_opened_is_reported_as_itself_not_as_a_folder_in_use()
+    {
+        // A LOCK that links to itself cannot be opened (ELOOP): a broken folder, not another process holding it.
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.Path);
+        File.CreateSymbolicLink(Path.Combine(dir.Path, DataFolderLock.FileName), DataFolderLock.FileName);
+        var error = Assert.ThrowsAny<IOException>(() => StorageEngine.Open(dir.Path));
+        Assert.IsNotType<DataFolderInUseException>(error);
+        Assert.Contains(DataFolderLock.FileName, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Good_lines_are_stored_bad_ones_reported_and_all_survives_a_restart()
     {
         using var dir = new TempDir();
