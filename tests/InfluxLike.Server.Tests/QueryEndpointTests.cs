@@ -74,6 +74,20 @@ public sealed class QueryEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_field_stored_as_text_in_one_series_and_as_numbers_in_another_reads_without_error()
+    {
+        // Types conflict per series and shard; the index types the field by the first type it saw (string here).
+        Assert.Equal(HttpStatusCode.NoContent, (await WriteAsync("mixed,host=a f=\"x\" 1700000000\nmixed,host=b f=1.5 1700000000\n")).StatusCode);
+        var response = await FluxAsync("from(bucket: \"metrics\") |> range(start: 2023-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == \"mixed\")");
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.DoesNotContain("error", body, StringComparison.OrdinalIgnoreCase);
+        var tables = AnnotatedCsvReader.Read(body);
+        Assert.Equal(["a", "b"], tables.Select(t => t.Table.Column("host")!.Get(0).AsString).Order());
+        Assert.Equal("x", tables.Single(t => t.Table.Column("host")!.Get(0).AsString == "a").Table.Column("_value")!.Get(0).AsString);
+    }
+
+    [Fact]
     public async Task Json_body_with_dialect_and_now_and_aggregate_window()
     {
         Assert.Equal(HttpStatusCode.NoContent, (await WriteAsync(Lines)).StatusCode);

@@ -66,6 +66,27 @@ public class StorageReaderTests
     }
 
     [Fact]
+    public async Task Window_sums_refuse_a_string_field_only_where_it_has_points()
+    {
+        using var dir = new TempDir();
+        await using var engine = StorageEngine.Open(dir.Path);
+        BucketInfo bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero);
+        WriteResult r = await engine.WriteLineProtocolAsync(bucket, "cpu,host=a v=1,note=\"n\" 10\ncpu,host=a v=2 100\n"u8.ToArray(), Precision.Seconds, 0);
+        Assert.True(r.Complete);
+
+        // From 50 s on only the float field has points: the string field is not in the way.
+        var later = new ReadRequest(bucket, 50 * Second, 200 * Second, SeriesPredicate.All);
+        var windows = Assert.Single(StorageReader.ReadWindowAggregate(engine, later, 60 * Second, 0, WindowAggregate.Sum));
+        Assert.Equal("v", windows.Series.Field);
+        Assert.Equal(2.0, BitConverter.Int64BitsToDouble(Assert.Single(windows.Windows).Bits));
+
+        // Over the whole range the string field has a point, and a string has no sum.
+        var all = later with { Start = 0 };
+        Assert.Throws<NotSupportedException>(() => StorageReader.ReadWindowAggregate(engine, all, 60 * Second, 0, WindowAggregate.Sum).ToList());
+        Assert.Equal(2, StorageReader.ReadWindowAggregate(engine, all, 60 * Second, 0, WindowAggregate.Count).Count());
+    }
+
+    [Fact]
     public async Task Window_aggregates_agree_with_a_direct_computation()
     {
         var gen = Gen.Select(Gen.Select(Gen.Long[0, 600], Gen.Double[-100, 100]).Array[1, 80], Gen.Long[1, 90], Gen.Long[0, 30], Gen.Int[0, 6]);

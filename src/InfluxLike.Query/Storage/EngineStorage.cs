@@ -149,9 +149,11 @@ public sealed class EngineStorage(StorageEngine engine, Func<BucketInfo, bool>? 
     private static Table ToTable(SeriesFieldData data, long start, long stop)
     {
         var kind = KindOf(data.Type);
-        var values = kind == Kind.String
-            ? new ColumnData(Kind.String, null, [.. data.Strings.Select(s => s is null ? "" : Encoding.UTF8.GetString(s))], null)
-            : new ColumnData(kind, data.Bits, null, null);
+        var values = kind != Kind.String ? new ColumnData(kind, data.Bits, null, null)
+            : data.Strings.Length == data.Times.Length ? new ColumnData(Kind.String, null, [.. data.Strings.Select(s => s is null ? "" : Encoding.UTF8.GetString(s))], null)
+            // The index types a field by the first type it saw in the measurement; another series may hold numbers under
+            // it (types conflict per series and shard only). Those points read as empty strings, as they always did.
+            : new ColumnData(Kind.String, null, Enumerable.Repeat("", data.Times.Length).ToArray(), null);
         return PointsTable(Key(data, start, stop), kind, data.Times, values);
     }
 

@@ -15,23 +15,34 @@ internal static class Api
 
     /// <summary>
     /// A JSON answer sent with its length, so headers and body leave in one send. <c>Results.Json</c> answers
-    /// chunked: its flush sent the body, then the chunked end went in a second send, about 0.4 ms more per request
-    /// on a 2-core machine.
+    /// chunked: its flush sent the body, then the chunked end went in a second send (about 0.05 ms more per request
+    /// on a 2-core machine, measured with curl).
     /// </summary>
     public static IResult Json<T>(T value, JsonTypeInfo<T> info, int? statusCode = null) =>
-        new WholeJson(JsonSerializer.SerializeToUtf8Bytes(value, info), statusCode ?? StatusCodes.Status200OK);
+        new WholeBody(JsonSerializer.SerializeToUtf8Bytes(value, info), "application/json; charset=utf-8", statusCode ?? StatusCodes.Status200OK);
 
-    private sealed class WholeJson(byte[] body, int statusCode) : IResult, IStatusCodeHttpResult
+    /// <summary>Plain text sent with its length (see <see cref="Json"/>).</summary>
+    public static IResult Text(string text) =>
+        new WholeBody(System.Text.Encoding.UTF8.GetBytes(text), "text/plain; charset=utf-8", StatusCodes.Status200OK);
+
+    private sealed class WholeBody(byte[] body, string contentType, int statusCode) : IResult, IStatusCodeHttpResult
     {
         public int? StatusCode => statusCode;
 
-        public Task ExecuteAsync(HttpContext httpContext)
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
             HttpResponse response = httpContext.Response;
             response.StatusCode = statusCode;
-            response.ContentType = "application/json; charset=utf-8";
+            response.ContentType = contentType;
             response.ContentLength = body.Length;
-            return response.Body.WriteAsync(body, 0, body.Length, httpContext.RequestAborted);
+            try
+            {
+                await response.Body.WriteAsync(body, httpContext.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The client left before its answer: nothing to send it, and nothing wrong with the server.
+            }
         }
     }
 

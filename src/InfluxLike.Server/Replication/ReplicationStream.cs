@@ -240,13 +240,14 @@ internal sealed class ReplicationStream : IAsyncDisposable
             int code = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
-                Acknowledge(next);
+                // Counted before the queue lets go of the batch: whoever sees the queue drained sees the counts final.
                 _latestCode = code;
                 _latestError = null;
                 _latestSentAt = _clock.GetUtcNow();
                 Interlocked.Add(ref _sentPoints, points);
                 SentPointsCounter.WithLabels(info.Id).Inc(points);
                 SentBytesCounter.WithLabels(info.Id).Inc(rawBytes);
+                Acknowledge(next);
                 return (Outcome.Delivered, default);
             }
 
@@ -273,9 +274,9 @@ internal sealed class ReplicationStream : IAsyncDisposable
                 if (info.DropNonRetryableData)
                 {
                     // The remote wrote what it could of a 400 or 422 (partial writes): the rest is lost for good.
-                    Acknowledge(next);
                     Interlocked.Add(ref _droppedPoints, points);
                     DroppedCounter.WithLabels(info.Id, "refused").Inc(points);
+                    Acknowledge(next); // after counting, as above
                     _log.Error("Replication {Name}: the remote refused a batch of {Points} values for good ({Code}: {Message}); the batch is dropped", info.Name, points, code, body);
                     return (Outcome.Delivered, default);
                 }

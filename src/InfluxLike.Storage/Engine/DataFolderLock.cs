@@ -34,11 +34,12 @@ public sealed class DataFolderLock : IDisposable
         // Any other failure (a full or read-only disk, a broken LOCK) is reported as itself, with the path.
     }
 
-    // The lock is held: flock's EWOULDBLOCK on Linux (11) and macOS (35), which .NET reports as a sharing violation
-    // with the errno as HResult; on Windows a sharing or lock violation (Win32 errors 32, 33).
+    // The lock is held: flock's EWOULDBLOCK on Linux (11) and the BSDs and macOS (35), which .NET reports as a sharing
+    // violation with the errno as HResult; on Windows a sharing or lock violation (Win32 errors 32, 33).
     private static bool IsHeldElsewhere(IOException e) =>
         e.GetType() == typeof(IOException) &&
-        (OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 32 or 33 : e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11));
+        (OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 32 or 33
+            : e.HResult == (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? 35 : 11));
 
     public void Dispose() => _file.Dispose();
 }

@@ -187,6 +187,11 @@ public static class StorageReader
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, 0);
         foreach (SeriesField series in SeriesFields(engine, request))
         {
+            if (!Supports(series.Type, aggregate) && Read(engine, request, series) is null)
+            {
+                continue; // a string field without points in the range has nothing to refuse
+            }
+
             List<WindowValue> windows = AggregateWindows(engine, request, series, every, offset, aggregate);
             if (windows.Count > 0)
             {
