@@ -524,30 +524,7 @@ public sealed class Shard : IAsyncDisposable
         Span<int> keys = files.Length <= MaxStackFiles ? stackalloc int[MaxStackFiles] : (rented = ArrayPool<int>.Shared.Rent(files.Length));
         try
         {
-            int capacity = 0;
-            bool ordered = true;
-            bool isString = false;
-            long lastMax = long.MinValue;
-            for (int f = 0; f < files.Length; f++)
-            {
-                keys[f] = -1;
-                if (!files[f].TryFind(seriesKey, field, out int k))
-                {
-                    continue;
-                }
-
-                var (count, lo, hi) = BlockDecoder.Extent(files[f], k, minTime, maxTime);
-                if (count == 0)
-                {
-                    continue; // no block in range: an empty run, which merges to nothing
-                }
-
-                keys[f] = k;
-                isString = files[f].GetKey(k).Type == FieldType.String;
-                ordered &= lo > lastMax;
-                lastMax = hi;
-                capacity += count;
-            }
+            var (ordered, _, capacity, isString) = LocateKey(files, seriesKey, field, minTime, maxTime, keys);
 
             using var decoder = new BlockDecoder(_options.MaxPointsPerBlock);
             var builder = new RunBuilder(isString, ordered ? Math.Max(capacity, 1) : 1);
@@ -614,26 +591,8 @@ public sealed class Shard : IAsyncDisposable
         Span<int> keys = files.Length <= MaxStackFiles ? stackalloc int[MaxStackFiles] : (rented = ArrayPool<int>.Shared.Rent(files.Length));
         try
         {
-            bool ordered = cached is null || cached.Type != FieldType.String;
-            long lastMax = long.MinValue;
-            for (int f = 0; f < files.Length && ordered; f++)
-            {
-                keys[f] = -1;
-                if (!files[f].TryFind(seriesKey, field, out int k))
-                {
-                    continue;
-                }
-
-                var (count, lo, hi) = BlockDecoder.Extent(files[f], k, minTime, maxTime);
-                if (count > 0)
-                {
-                    keys[f] = k;
-                    ordered &= lo > lastMax && files[f].GetKey(k).Type != FieldType.String;
-                    lastMax = hi;
-                }
-            }
-
-            if (ordered && (cached is null || cached.Count == 0 || cached.Times[0] > lastMax))
+            var (ordered, lastMax, _, isString) = LocateKey(files, seriesKey, field, minTime, maxTime, keys);
+            if (ordered && !isString && cached?.Type != FieldType.String && (cached is null || cached.Count == 0 || cached.Times[0] > lastMax))
             {
                 BlockDecoder decoder = RentDecoder();
                 try
@@ -675,6 +634,43 @@ public sealed class Shard : IAsyncDisposable
         }
 
         return streamed;
+    }
+
+    /// <summary>
+    /// Finds a key in each file: <paramref name="keys"/>[f] is its entry in file f when it has blocks overlapping
+    /// [min, max], else -1. Also whether those files' blocks follow one another in time (none overlaps an earlier
+    /// file's), the last of their time bounds, their point count (an upper bound of what is in range) and whether
+    /// the key holds strings. From the files' indexes only.
+    /// </summary>
+    private static (bool Ordered, long LastMax, int Capacity, bool IsString) LocateKey(
+        TsmReader[] files, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, Span<int> keys)
+    {
+        bool ordered = true;
+        bool isString = false;
+        long lastMax = long.MinValue;
+        int capacity = 0;
+        for (int f = 0; f < files.Length; f++)
+        {
+            keys[f] = -1;
+            if (!files[f].TryFind(seriesKey, field, out int k))
+            {
+                continue;
+            }
+
+            var (count, lo, hi) = BlockDecoder.Extent(files[f], k, minTime, maxTime);
+            if (count == 0)
+            {
+                continue; // no block in range: an empty run, which merges to nothing
+            }
+
+            keys[f] = k;
+            isString = files[f].GetKey(k).Type == FieldType.String;
+            ordered &= lo > lastMax;
+            lastMax = hi;
+            capacity += count;
+        }
+
+        return (ordered, lastMax, capacity, isString);
     }
 
     // A block decoder kept per thread between reads (lastpoint asks for a thousand keys in a row; a window
