@@ -131,9 +131,9 @@ internal static class Program
                     }
 
                     string tmp = Path.Combine(backups, "tmp-" + n.ToString(CultureInfo.InvariantCulture));
-                    await engine.BackupAsync(bucket, (start, name, path) =>
+                    await engine.BackupAsync(bucket, (shard, name, path) =>
                     {
-                        string dir = Path.Combine(tmp, start.ToString(CultureInfo.InvariantCulture));
+                        string dir = Path.Combine(tmp, shard);
                         Directory.CreateDirectory(dir);
                         File.Copy(path, Path.Combine(dir, name));
                         return Task.CompletedTask;

@@ -230,18 +230,29 @@ public sealed class HostileInputTests : IAsyncLifetime
     [InlineData("shards/0/.tsm")]
     [InlineData("shards/0/..tsm")]
     [InlineData("shards/99999999999999999999/x.tsm")]
-    public async Task Restore_refuses_file_names_that_leave_the_bucket(string name)
+    [InlineData("shards/20_10/000000001-000000001-1-0.tsm")] // a shard whose range ends before it starts
+    [InlineData("shards/0_1/000000001-000000001-1-0.tsm", "shards/1_2/000000001-000000001-1-0.tsm")] // shards that overlap
+    [InlineData("shards/0_9/000000001-000000001-1-0.tsm", "shards/0_5/000000002-000000002-1-0.tsm")] // one start, two ranges
+    public async Task Restore_refuses_file_names_that_leave_the_bucket(params string[] names)
     {
         using var archive = new MemoryStream();
         using (var tar = new TarWriter(archive, TarEntryFormat.Pax, leaveOpen: true))
         {
             tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "manifest.json") { DataStream = new MemoryStream("""{"version":1,"bucket":"x","retentionSeconds":0,"shardGroupDurationSeconds":604800}"""u8.ToArray()) });
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("not a tsm file"u8.ToArray()) });
+            foreach (string name in names)
+            {
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("not a tsm file"u8.ToArray()) });
+            }
         }
 
         using var response = await _server.Client.PostAsync("/api/v2/restore?org=acme&bucket=restored", new ByteArrayContent(archive.ToArray()));
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {body}");
+        if (names.Length > 1)
+        {
+            Assert.Contains("overlaps another shard", body, StringComparison.Ordinal); // refused for that, before any file is opened
+        }
+
         Assert.False(File.Exists("/tmp/escaped.tsm"));
         Assert.Empty(Directory.EnumerateFiles(_server.DataDir, "*.restore", SearchOption.AllDirectories));
         using var buckets = await _server.Client.GetAsync("/api/v2/buckets?name=restored");

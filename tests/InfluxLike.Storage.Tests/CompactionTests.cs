@@ -458,7 +458,7 @@ public class DiskSpaceTests
 
         engine.Catalog.UpdateBucket(bucket.Id, maxSizeBytes: (perShard * 2) + (perShard / 2));
         Assert.Equal(2, await engine.EnforceRetentionAsync());
-        Assert.Equal(["10800000000000", "7200000000000"], Directory.GetDirectories(shards).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["10800000000000_14399999999999", "7200000000000_10799999999999"], Directory.GetDirectories(shards).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         engine.Catalog.UpdateBucket(bucket.Id, maxSizeBytes: 1);
         Assert.Equal(1, await engine.EnforceRetentionAsync());

@@ -86,15 +86,14 @@ public class CrashTests
         Assert.True(restored > 0, "no backup completed before a kill");
     }
 
-    private static async IAsyncEnumerable<(long, string, Stream)> BackupFiles(string folder)
+    private static async IAsyncEnumerable<(string, string, Stream)> BackupFiles(string folder)
     {
         foreach (string shard in Directory.GetDirectories(folder))
         {
-            long start = long.Parse(Path.GetFileName(shard), CultureInfo.InvariantCulture);
             foreach (string file in Directory.GetFiles(shard).Order(StringComparer.Ordinal))
             {
                 await using var stream = File.OpenRead(file);
-                yield return (start, Path.GetFileName(file), stream);
+                yield return (Path.GetFileName(shard), Path.GetFileName(file), stream);
             }
         }
     }

@@ -54,8 +54,8 @@ internal static class BackupEndpoints
         };
         var entry = new PaxTarEntry(TarEntryType.RegularFile, Manifest) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(manifest.ToJsonString())) };
         await tar.WriteEntryAsync(entry, ctx.RequestAborted).ConfigureAwait(false);
-        await engine.BackupAsync(bucket, async (start, name, path) =>
-            await tar.WriteEntryAsync(path, $"shards/{start.ToString(CultureInfo.InvariantCulture)}/{name}", ctx.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
+        await engine.BackupAsync(bucket, async (shard, name, path) =>
+            await tar.WriteEntryAsync(path, $"shards/{shard}/{name}", ctx.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
         return Results.Empty;
     }
 
@@ -89,7 +89,7 @@ internal static class BackupEndpoints
         {
             Directory.CreateDirectory(staging);
             JsonNode? manifest = null;
-            var files = new List<(long Start, string Name, string Path)>();
+            var files = new List<(string Shard, string Name, string Path)>();
             await using (var reader = new TarReader(ctx.Request.Body, leaveOpen: true))
             {
                 while (await reader.GetNextEntryAsync(copyData: false, ctx.RequestAborted).ConfigureAwait(false) is { } entry)
@@ -106,7 +106,7 @@ internal static class BackupEndpoints
                     }
 
                     string[] parts = entry.Name.Split('/');
-                    if (parts.Length != 3 || parts[0] != "shards" || !long.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long start))
+                    if (parts.Length != 3 || parts[0] != "shards" || !Storage.Shards.ShardRange.TryParseFolderName(parts[1], 1, out _))
                     {
                         return Api.Error(400, "invalid", $"not a backup archive: unexpected entry \"{entry.Name}\"");
                     }
@@ -117,7 +117,7 @@ internal static class BackupEndpoints
                         await entry.DataStream.CopyToAsync(output, ctx.RequestAborted).ConfigureAwait(false);
                     }
 
-                    files.Add((start, parts[2], path));
+                    files.Add((parts[1], parts[2], path));
                 }
             }
 
@@ -178,12 +178,12 @@ internal static class BackupEndpoints
         return header.ToString();
     }
 
-    private static async IAsyncEnumerable<(long, string, Stream)> Open(List<(long Start, string Name, string Path)> files)
+    private static async IAsyncEnumerable<(string, string, Stream)> Open(List<(string Shard, string Name, string Path)> files)
     {
-        foreach (var (start, name, path) in files)
+        foreach (var (shard, name, path) in files)
         {
             await using var stream = File.OpenRead(path);
-            yield return (start, name, stream);
+            yield return (shard, name, stream);
         }
     }
 }

@@ -237,8 +237,8 @@ public sealed class Catalog
     }
 
     /// <summary>
-    /// Renames a bucket or changes its description or retention. The shard duration stays what it was when
-    /// the bucket was created (existing shards are cut by it), unless a new one is given.
+    /// Renames a bucket or changes its description, retention, shard duration or size limit. A new shard duration
+    /// shapes only the shards created after it: existing shards keep the range they were created with.
     /// </summary>
     /// <exception cref="CatalogConflictException">The new name is taken in the organisation.</exception>
     public BucketInfo? UpdateBucket(string id, string? name = null, string? description = null, TimeSpan? retention = null, TimeSpan? shardGroupDuration = null, long? maxSizeBytes = null)

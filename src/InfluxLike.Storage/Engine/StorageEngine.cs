@@ -293,9 +293,12 @@ public sealed class StorageEngine : IAsyncDisposable
 
         var rejected = new List<string>();
         // Points older than the retention would land in shards the enforcer drops: refused, as InfluxDB does.
-        TimeSpan retention = Catalog.GetBucket(bucket.Id)?.Retention ?? bucket.Retention;
+        BucketInfo current = Catalog.GetBucket(bucket.Id) ?? bucket;
+        TimeSpan retention = current.Retention;
         long cutoff = RetentionCutoff(retention, _options.Clock());
-        var (byShard, errors, lines, createdSeries, consumed) = Parse(store, _options, body.Span, precision, defaultTimeNs, final, firstLine, rejected, cutoff, retention);
+        // New shards take the bucket's shard duration as it is now; existing shards keep the range they were made with.
+        long duration = (long)current.ShardGroupDuration.TotalNanoseconds;
+        var (byShard, errors, lines, createdSeries, consumed) = Parse(store, _options, body.Span, precision, defaultTimeNs, final, firstLine, rejected, cutoff, retention, duration);
         if (createdSeries)
         {
             try
@@ -323,12 +326,12 @@ public sealed class StorageEngine : IAsyncDisposable
         int values = 0;
         try
         {
-            foreach (var (start, points) in byShard)
+            foreach (var (range, points) in byShard)
             {
                 ShardWriteResult r;
                 try
                 {
-                    r = await store.GetShard(start).WriteAsync(points).ConfigureAwait(false);
+                    r = await store.GetShard(range).WriteAsync(points).ConfigureAwait(false);
                 }
                 catch (ShardBusyException)
                 {
@@ -373,14 +376,8 @@ public sealed class StorageEngine : IAsyncDisposable
         // exact size (no growing lists, whose doubling put every day-long read on the large object heap).
         (long[] Times, long[] Bits, byte[]?[] Strings) first = ([], [], []);
         List<(long[] Times, long[] Bits, byte[]?[] Strings)>? more = null;
-        foreach (var (start, shard) in store.Shards.OrderBy(s => s.Key))
+        foreach (Shard shard in store.ShardsIn(minTime, maxTime))
         {
-            long end = start + (long)bucket.ShardGroupDuration.TotalNanoseconds - 1;
-            if (end < minTime || start > maxTime)
-            {
-                continue;
-            }
-
             (long[] t, long[] b, byte[]?[] s) = ([], [], []);
             try
             {
@@ -416,14 +413,8 @@ public sealed class StorageEngine : IAsyncDisposable
     public void Aggregate(BucketInfo bucket, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, WindowAccumulator sink)
     {
         BucketStore store = GetStore(bucket);
-        foreach (var (start, shard) in store.Shards.OrderBy(s => s.Key))
+        foreach (Shard shard in store.ShardsIn(minTime, maxTime))
         {
-            long end = start + (long)bucket.ShardGroupDuration.TotalNanoseconds - 1;
-            if (end < minTime || start > maxTime)
-            {
-                continue;
-            }
-
             try
             {
                 shard.Aggregate(seriesKey, field, minTime, maxTime, sink);
@@ -492,14 +483,13 @@ public sealed class StorageEngine : IAsyncDisposable
             }
         }
 
-        long window = (long)bucket.ShardGroupDuration.TotalNanoseconds;
-        KeyValuePair<long, Shard>[] shards = [.. store.Shards.Where(s => s.Key + window - 1 >= minTime && s.Key <= maxTime).OrderBy(s => s.Key)];
+        Shard[] shards = store.ShardsIn(minTime, maxTime);
         for (int i = 0; i < shards.Length; i++)
         {
-            var (start, shard) = shards[i];
+            Shard shard = shards[i];
             try
             {
-                await shard.DeleteAsync(keys, Math.Max(minTime, start), Math.Min(maxTime, start + window - 1)).ConfigureAwait(false);
+                await shard.DeleteAsync(keys, Math.Max(minTime, shard.Range.Start), Math.Min(maxTime, shard.Range.Last)).ConfigureAwait(false);
             }
             catch (IOException e) when (e is not CorruptionException)
             {
@@ -662,33 +652,51 @@ public sealed class StorageEngine : IAsyncDisposable
 
     /// <summary>
     /// An online backup of a bucket: every cache is written to disk, then each shard's current files are handed to
-    /// <paramref name="sink"/> (shard start, file name, path) while the shard keeps them. Points acknowledged before
+    /// <paramref name="sink"/> (the shard's folder name, <see cref="ShardRange.FolderName"/>; file name; path) while
+    /// the shard keeps them. Points acknowledged before
     /// the call are in the backup; later ones may be. The series index is not copied: a restore rebuilds it from
     /// the files' keys.
     /// </summary>
-    public async Task BackupAsync(BucketInfo bucket, Func<long, string, string, Task> sink)
+    public async Task BackupAsync(BucketInfo bucket, Func<string, string, string, Task> sink)
     {
         BucketStore store = GetStore(bucket);
-        foreach (var (start, shard) in store.Shards.OrderBy(s => s.Key))
+        foreach (Shard shard in store.ShardsIn(long.MinValue, long.MaxValue))
         {
             await shard.SnapshotAsync().ConfigureAwait(false);
-            await shard.ForEachFileAsync(path => sink(start, Path.GetFileName(path), path)).ConfigureAwait(false);
+            string folder = shard.Range.FolderName;
+            await shard.ForEachFileAsync(path => sink(folder, Path.GetFileName(path), path)).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Restores a backup as a new bucket: creates it, puts the files in place (durably), opens it and rebuilds its
-    /// series index from the TSM keys. <paramref name="files"/> yields (shard start, file name, content).
+    /// series index from the TSM keys. <paramref name="files"/> yields (shard folder name, file name, content); a
+    /// folder named by its start alone (backups from before shards recorded their range) spans
+    /// <paramref name="shardGroupDuration"/>.
     /// </summary>
     /// <exception cref="CatalogConflictException">A bucket of that name exists in the organisation.</exception>
-    public async Task<BucketInfo> RestoreBucketAsync(string orgId, string name, TimeSpan retention, TimeSpan shardGroupDuration, IAsyncEnumerable<(long Start, string FileName, Stream Content)> files)
+    public async Task<BucketInfo> RestoreBucketAsync(string orgId, string name, TimeSpan retention, TimeSpan shardGroupDuration, IAsyncEnumerable<(string Shard, string FileName, Stream Content)> files)
     {
         BucketInfo bucket = Catalog.CreateBucket(orgId, name, retention, shardGroupDuration);
         string shards = Path.Combine(_dataDir, "buckets", bucket.Id, "shards");
+        var ranges = new Dictionary<long, ShardRange>();
         try
         {
-            await foreach (var (start, fileName, content) in files.ConfigureAwait(false))
+            await foreach (var (shard, fileName, content) in files.ConfigureAwait(false))
             {
+                if (!ShardRange.TryParseFolderName(shard, (long)shardGroupDuration.TotalNanoseconds, out ShardRange range))
+                {
+                    throw new ArgumentException($"unexpected shard folder \"{shard}\" in the backup: expected {{start}}_{{last}} in nanoseconds");
+                }
+
+                // Shards must not overlap (reads take them in order); one start must name one range.
+                if (ranges.TryGetValue(range.Start, out ShardRange known) ? known != range : ranges.Values.Any(r => r.Overlaps(range.Start, range.Last)))
+                {
+                    throw new ArgumentException($"shard folder \"{shard}\" of the backup overlaps another shard's times");
+                }
+
+                ranges[range.Start] = range;
+
                 // Only names the shard itself would have written: a TSM file name or one with the tombstone
                 // suffix. That also keeps every name inside the shard folder (no separators, no "..").
                 string tsmName = fileName.EndsWith(Tsm.TsmFormat.TombstoneExtension, StringComparison.Ordinal) ? fileName[..^Tsm.TsmFormat.TombstoneExtension.Length] : fileName;
@@ -697,7 +705,7 @@ public sealed class StorageEngine : IAsyncDisposable
                     throw new ArgumentException($"unexpected file \"{fileName}\" in the backup");
                 }
 
-                string dir = Path.Combine(shards, start.ToString(CultureInfo.InvariantCulture));
+                string dir = Path.Combine(shards, range.FolderName);
                 Directory.CreateDirectory(dir);
                 string target = Path.Combine(dir, fileName);
                 await using (var output = new FileStream(target + ".restore", FileMode.Create, FileAccess.Write))
@@ -758,10 +766,9 @@ public sealed class StorageEngine : IAsyncDisposable
             }
 
             long cutoff = RetentionCutoff(bucket.Retention, now);
-            long window = (long)store.Bucket.ShardGroupDuration.TotalNanoseconds;
-            foreach (var (start, _) in store.Shards.ToArray())
+            foreach (var (start, held) in store.Shards.ToArray())
             {
-                if (start + window > cutoff || !store.Shards.TryRemove(start, out Shard? shard))
+                if (held.Range.Last >= cutoff || !store.TryRemoveShard(start, out Shard? shard))
                 {
                     continue;
                 }
@@ -797,7 +804,7 @@ public sealed class StorageEngine : IAsyncDisposable
             }
 
             long oldest = store.Shards.Keys.Min();
-            if (!store.Shards.TryRemove(oldest, out Shard? shard))
+            if (!store.TryRemoveShard(oldest, out Shard? shard))
             {
                 break;
             }
@@ -814,9 +821,9 @@ public sealed class StorageEngine : IAsyncDisposable
 
     /// <summary>Every open bucket's shards: files per level, pending deletes, compaction state.</summary>
     public IReadOnlyList<(BucketInfo Bucket, IReadOnlyList<ShardStatus> Shards)> StorageStatus(TimeSpan? fullColdAfter = null) =>
-        [.. _buckets.Values.Select(b => (b.Bucket, (IReadOnlyList<ShardStatus>)[.. b.Shards.OrderBy(s => s.Key).Select(s => ShardStatusOf(b, s.Key, s.Value, fullColdAfter))]))];
+        [.. _buckets.Values.Select(b => (b.Bucket, (IReadOnlyList<ShardStatus>)[.. b.Shards.OrderBy(s => s.Key).Select(s => ShardStatusOf(s.Key, s.Value, fullColdAfter))]))];
 
-    private static ShardStatus ShardStatusOf(BucketStore store, long start, Shard shard, TimeSpan? fullColdAfter)
+    private static ShardStatus ShardStatusOf(long start, Shard shard, TimeSpan? fullColdAfter)
     {
         IReadOnlyList<CompactionCandidate> files;
         try
@@ -830,7 +837,7 @@ public sealed class StorageEngine : IAsyncDisposable
 
         return new ShardStatus(
             start,
-            start + (long)store.Bucket.ShardGroupDuration.TotalNanoseconds,
+            shard.Range.End,
             files.Count,
             files.Sum(f => f.Size),
             shard.CacheBytes,
@@ -844,10 +851,10 @@ public sealed class StorageEngine : IAsyncDisposable
     public (bool Found, long Time, long Bits, byte[]? String) ReadEdge(BucketInfo bucket, ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, bool last)
     {
         BucketStore store = GetStore(bucket);
-        long window = (long)bucket.ShardGroupDuration.TotalNanoseconds;
-        var shards = store.Shards.Where(s => s.Key + window - 1 >= minTime && s.Key <= maxTime);
-        foreach (var (_, shard) in last ? shards.OrderByDescending(s => s.Key) : shards.OrderBy(s => s.Key))
+        Shard[] shards = store.ShardsIn(minTime, maxTime);
+        for (int i = 0; i < shards.Length; i++)
         {
+            Shard shard = shards[last ? shards.Length - 1 - i : i];
             (bool Found, long Time, long Bits, byte[]? String) edge = default;
             try
             {
@@ -926,15 +933,17 @@ public sealed class StorageEngine : IAsyncDisposable
         _folderLock.Dispose(); // last: the folder is free for another engine once every file is closed
     }
 
-    private static (Dictionary<long, PooledList<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries, int Consumed) Parse(
-        BucketStore store, EngineOptions options, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine, List<string> rejected, long retentionCutoff, TimeSpan retention)
+    private static (Dictionary<ShardRange, PooledList<PointValue>> ByShard, List<LineProtocolError> Errors, int Lines, bool CreatedSeries, int Consumed) Parse(
+        BucketStore store, EngineOptions options, ReadOnlySpan<byte> body, Precision precision, long defaultTimeNs, bool final, long firstLine, List<string> rejected, long retentionCutoff, TimeSpan retention,
+        long shardDuration)
     {
         int consumed = body.Length;
-        var byShard = new Dictionary<long, PooledList<PointValue>>();
+        var byShard = new Dictionary<ShardRange, PooledList<PointValue>>();
         var errors = new List<LineProtocolError>();
         int lines = 0;
         bool created = false;
-        long window = (long)store.Bucket.ShardGroupDuration.TotalNanoseconds;
+        ShardRange shard = default;
+        PooledList<PointValue>? shardPoints = null; // the last point's shard and its points: lines mostly share one
         var reader = new LineProtocolReader(body, new LineProtocolReaderOptions { Precision = precision, DefaultTimestamp = defaultTimeNs, FirstLineNumber = firstLine });
         using var key = new ByteWriter(256);
         Span<byte> scratch = stackalloc byte[256];
@@ -1003,11 +1012,16 @@ public sealed class StorageEngine : IAsyncDisposable
                 }
 
                 long time = reader.Timestamp;
-                long start = Math.DivRem(time, window, out long rem) * window - (rem < 0 ? window : 0);
-                if (!byShard.TryGetValue(start, out PooledList<PointValue>? points))
+                if (shardPoints is null || !shard.Contains(time))
                 {
-                    byShard[start] = points = new PooledList<PointValue>(Math.Clamp(body.Length / 40, 256, 1 << 20));
+                    shard = store.RangeFor(time, shardDuration);
+                    if (!byShard.TryGetValue(shard, out shardPoints))
+                    {
+                        byShard[shard] = shardPoints = new PooledList<PointValue>(Math.Clamp(body.Length / 40, 256, 1 << 20));
+                    }
                 }
+
+                PooledList<PointValue> points = shardPoints;
 
                 byte[] measurement = fields.Intern(reader.Measurement.Unescape(scratch));
                 for (int i = 0; i < reader.FieldCount; i++)
@@ -1122,7 +1136,11 @@ public sealed class StorageEngine : IAsyncDisposable
 
         public SeriesIndex Index { get; }
 
+        /// <summary>The shards by the start of their range. Added and removed through <see cref="GetShard"/> and
+        /// <see cref="TryRemoveShard"/>, which keep the sorted ranges in step.</summary>
         public ConcurrentDictionary<long, Shard> Shards { get; } = new();
+
+        private volatile ShardRange[]? _ranges; // the shards' ranges by start; rebuilt after a shard comes or goes
 
         /// <summary>A shard folder being dropped (renamed first, deleted next; a crash in between leaves it to delete on open).</summary>
         public const string DroppingSuffix = ".dropping";
@@ -1142,9 +1160,11 @@ public sealed class StorageEngine : IAsyncDisposable
                         continue;
                     }
 
-                    if (long.TryParse(Path.GetFileName(d), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long start))
+                    if (ShardRange.TryParseFolderName(Path.GetFileName(d), (long)bucket.ShardGroupDuration.TotalNanoseconds, out ShardRange range))
                     {
-                        store.Shards[start] = store.OpenShard(d);
+                        Shard shard = store.OpenShard(d);
+                        shard.Range = range;
+                        store.Shards[range.Start] = shard;
                     }
                 }
             }
@@ -1200,16 +1220,124 @@ public sealed class StorageEngine : IAsyncDisposable
             return added;
         }
 
-        public Shard GetShard(long start)
+        /// <summary>
+        /// The range of the shard that holds <paramref name="time"/>: an existing shard's, or a new shard's (created
+        /// here) spanning the window of <paramref name="duration"/> around it, cut short where existing shards begin
+        /// or end, so shards never overlap whatever durations they were created with.
+        /// </summary>
+        public ShardRange RangeFor(long time, long duration)
         {
-            if (Shards.TryGetValue(start, out Shard? shard))
+            if (Find(Ranges, time) is { } found)
+            {
+                return found;
+            }
+
+            lock (_lock)
+            {
+                ShardRange[] ranges = SortedRanges();
+                if (Find(ranges, time) is { } raced)
+                {
+                    return raced;
+                }
+
+                ShardRange window = ShardRange.Window(time, duration);
+                long start = window.Start, last = window.Last;
+                foreach (ShardRange r in ranges)
+                {
+                    if (r.Last < time && r.Last >= start)
+                    {
+                        start = r.Last + 1; // an older shard holds the window's beginning
+                    }
+                    else if (r.Start > time && r.Start <= last)
+                    {
+                        last = r.Start - 1; // a newer one holds its end
+                    }
+                }
+
+                var range = new ShardRange(start, last);
+                GetShard(range);
+                return range;
+            }
+        }
+
+        /// <summary>The shard of <paramref name="range"/> (as <see cref="RangeFor"/> gave it), opened or created.</summary>
+        public Shard GetShard(ShardRange range)
+        {
+            if (Shards.TryGetValue(range.Start, out Shard? shard))
             {
                 return shard;
             }
 
             lock (_lock)
             {
-                return Shards.GetOrAdd(start, s => OpenShard(Path.Combine(_directory, "shards", s.ToString(CultureInfo.InvariantCulture))));
+                if (!Shards.TryGetValue(range.Start, out shard))
+                {
+                    shard = OpenShard(Path.Combine(_directory, "shards", range.FolderName));
+                    shard.Range = range;
+                    Shards[range.Start] = shard;
+                    _ranges = null;
+                }
+
+                return shard;
+            }
+        }
+
+        public bool TryRemoveShard(long start, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Shard? shard)
+        {
+            lock (_lock)
+            {
+                _ranges = null;
+                return Shards.TryRemove(start, out shard);
+            }
+        }
+
+        /// <summary>The shards overlapping [min, max], oldest first.</summary>
+        public Shard[] ShardsIn(long min, long max)
+        {
+            ShardRange[] ranges = Ranges;
+            var found = new List<Shard>(2);
+            foreach (ShardRange r in ranges)
+            {
+                if (r.Overlaps(min, max) && Shards.TryGetValue(r.Start, out Shard? shard))
+                {
+                    found.Add(shard);
+                }
+            }
+
+            return [.. found];
+        }
+
+        private static ShardRange? Find(ShardRange[] ranges, long time)
+        {
+            int lo = 0, hi = ranges.Length - 1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (ranges[mid].Last < time)
+                {
+                    lo = mid + 1;
+                }
+                else if (ranges[mid].Start > time)
+                {
+                    hi = mid - 1;
+                }
+                else
+                {
+                    return ranges[mid];
+                }
+            }
+
+            return null;
+        }
+
+        private ShardRange[] Ranges => _ranges ?? SortedRanges();
+
+        // Rebuilt under the lock only, so a list taken before a shard came cannot be published after it.
+        private ShardRange[] SortedRanges()
+        {
+            lock (_lock)
+            {
+                return _ranges ??= [.. Shards.Values.Select(s => s.Range).OrderBy(r => r.Start)];
             }
         }
 

@@ -118,6 +118,9 @@ public sealed class Shard : IAsyncDisposable
     /// <summary>The shard's folder.</summary>
     public string Folder => _directory;
 
+    /// <summary>The times the shard holds in its bucket (set by the engine when it opens or creates the shard).</summary>
+    public ShardRange Range { get; internal set; } = new(long.MinValue, long.MaxValue);
+
     /// <summary>Problems met while opening (a torn WAL tail cut off, a corrupt TSM file moved aside).</summary>
     public IReadOnlyList<string> Warnings => _warnings;
 
