@@ -198,7 +198,6 @@ internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
     {
         TsmKey key = file.GetKey(keyIndex);
         IReadOnlyList<Tombstone> deleted = file.Tombstones.For(key.SeriesKey, key.Field);
-        bool isString = key.Type == FieldType.String;
         foreach (TsmIndexEntry e in file.BlocksOverlapping(key, minTime, maxTime))
         {
             if (deleted.Count > 0 && TombstoneFilter.CoversBlock(e, deleted))
@@ -206,23 +205,33 @@ internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
                 continue;
             }
 
-            if (deleted.Count == 0 && e.MinTime >= minTime && e.MaxTime <= maxTime && key.Type is FieldType.Float or FieldType.Integer or FieldType.Unsigned)
+            AppendBlock(file, e, key.Type, deleted, minTime, maxTime, ref run);
+        }
+    }
+
+    /// <summary>
+    /// Adds one block's points in [min, max] that <paramref name="deleted"/> spares to <paramref name="run"/>;
+    /// the caller makes sure they all come after the points already in it.
+    /// </summary>
+    public void AppendBlock(TsmReader file, in TsmIndexEntry e, FieldType type, IReadOnlyList<Tombstone> deleted, long minTime, long maxTime, ref RunBuilder run)
+    {
+        if (deleted.Count == 0 && e.MinTime >= minTime && e.MaxTime <= maxTime && type is FieldType.Float or FieldType.Integer or FieldType.Unsigned)
+        {
+            run.AppendBlock(file, e, type); // every point kept: no per-point checks or copy
+            return;
+        }
+
+        bool isString = type == FieldType.String;
+        int n = Decode(file, e, type);
+        for (int i = 0; i < n; i++)
+        {
+            long t = _ts[i];
+            if (t < minTime || t > maxTime || (deleted.Count > 0 && IsDeleted(deleted, t)))
             {
-                run.AppendBlock(file, e, key.Type); // every point kept: no per-point checks or copy
                 continue;
             }
 
-            int n = Decode(file, e, key.Type);
-            for (int i = 0; i < n; i++)
-            {
-                long t = _ts[i];
-                if (t < minTime || t > maxTime || (deleted.Count > 0 && IsDeleted(deleted, t)))
-                {
-                    continue;
-                }
-
-                run.Add(t, _bits[i], isString ? _strings[i].ToArray() : null);
-            }
+            run.Add(t, _bits[i], isString ? _strings[i].ToArray() : null);
         }
     }
 
@@ -241,29 +250,35 @@ internal sealed class BlockDecoder(int maxPointsPerBlock) : IDisposable
                 continue;
             }
 
-            int n = Decode(file, e, key.Type);
-            if (deleted.Count > 0 || e.MinTime < minTime || e.MaxTime > maxTime)
+            FeedBlock(file, e, key.Type, deleted, minTime, maxTime, sink);
+        }
+    }
+
+    /// <summary>Feeds one block's points in [min, max] that <paramref name="deleted"/> spares to <paramref name="sink"/>.</summary>
+    public void FeedBlock(TsmReader file, in TsmIndexEntry e, FieldType type, IReadOnlyList<Tombstone> deleted, long minTime, long maxTime, WindowAccumulator sink)
+    {
+        int n = Decode(file, e, type);
+        if (deleted.Count > 0 || e.MinTime < minTime || e.MaxTime > maxTime)
+        {
+            // Keep the points in range and not deleted, moved forward in place.
+            int kept = 0;
+            for (int i = 0; i < n; i++)
             {
-                // Keep the points in range and not deleted, moved forward in place.
-                int kept = 0;
-                for (int i = 0; i < n; i++)
+                long t = _ts[i];
+                if (t >= minTime && t <= maxTime && (deleted.Count == 0 || !IsDeleted(deleted, t)))
                 {
-                    long t = _ts[i];
-                    if (t >= minTime && t <= maxTime && (deleted.Count == 0 || !IsDeleted(deleted, t)))
-                    {
-                        _ts[kept] = t;
-                        _bits[kept] = _bits[i];
-                        kept++;
-                    }
+                    _ts[kept] = t;
+                    _bits[kept] = _bits[i];
+                    kept++;
                 }
-
-                n = kept;
             }
 
-            if (n > 0)
-            {
-                sink.Add(_ts.AsSpan(0, n), _bits.AsSpan(0, n));
-            }
+            n = kept;
+        }
+
+        if (n > 0)
+        {
+            sink.Add(_ts.AsSpan(0, n), _bits.AsSpan(0, n));
         }
     }
 

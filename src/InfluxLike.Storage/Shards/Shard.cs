@@ -73,6 +73,9 @@ public sealed class Shard : IAsyncDisposable
     [ThreadStatic]
     private static BlockDecoder? t_decoder;
 
+    [ThreadStatic]
+    private static List<SourceBlock>? t_blocks; // FeedMerged's list of a key's blocks, kept per thread between reads
+
     private readonly string _directory;
     private readonly ShardOptions _options;
     // An async gate, not a Monitor: writers queue behind a batch being applied without spinning (with 4
@@ -577,17 +580,19 @@ public sealed class Shard : IAsyncDisposable
 
     /// <summary>
     /// Feeds a key's points in [<paramref name="minTime"/>, <paramref name="maxTime"/>] to <paramref name="sink"/>
-    /// in time order, one decoded block at a time, without gathering them into arrays: when the files' blocks of
-    /// the key follow one another and the cached points come after them (the usual case: snapshots cut time in
-    /// order), so no timestamp is held twice. Otherwise, and for strings, the points are merged as
-    /// <see cref="Read"/> merges them and fed at once. Same points, same order, either way.
+    /// in time order, one decoded block at a time, without gathering them into arrays. When the files' blocks of
+    /// the key follow one another and the cached points come after them (snapshots cut time in order), every block
+    /// goes straight to the sink. Otherwise (writers that sent batches out of order leave files whose edges
+    /// overlap, and so does a cache that took late points) the blocks and the cache are taken in time order and
+    /// only those whose times overlap are merged, the newer source winning a timestamp both hold, as
+    /// <see cref="Read"/> merges them. Strings, which are not aggregated block by block, are merged whole.
+    /// Same points, same order, any way.
     /// </summary>
-    /// <returns>True when the points were fed block by block; false when they were merged first.</returns>
+    /// <returns>True when the blocks followed one another; false when some were merged first.</returns>
     public bool Aggregate(ReadOnlySpan<byte> seriesKey, ReadOnlySpan<byte> field, long minTime, long maxTime, WindowAccumulator sink)
     {
         // The cache first, then the files, as Read does (a snapshot adds its file before dropping its cache).
         CacheEntry? cached = _cache.Read(seriesKey, field, minTime, maxTime);
-        bool streamed = false;
         FileSet set = AcquireFiles();
         TsmReader[] files = set.Files;
         int[]? rented = null;
@@ -595,17 +600,30 @@ public sealed class Shard : IAsyncDisposable
         try
         {
             var (ordered, lastMax, _, isString) = LocateKey(files, seriesKey, field, minTime, maxTime, keys);
-            if (ordered && !isString && cached?.Type != FieldType.String && (cached is null || cached.Count == 0 || cached.Times[0] > lastMax))
+            if (!isString && cached?.Type != FieldType.String)
             {
+                ordered &= cached is null || cached.Count == 0 || cached.Times[0] > lastMax;
                 BlockDecoder decoder = RentDecoder();
                 try
                 {
-                    for (int f = 0; f < files.Length; f++)
+                    if (ordered)
                     {
-                        if (keys[f] >= 0)
+                        for (int f = 0; f < files.Length; f++)
                         {
-                            decoder.FeedRun(files[f], keys[f], minTime, maxTime, sink);
+                            if (keys[f] >= 0)
+                            {
+                                decoder.FeedRun(files[f], keys[f], minTime, maxTime, sink);
+                            }
                         }
+
+                        if (cached is not null && cached.Count > 0)
+                        {
+                            sink.Add(cached.Times, cached.Bits);
+                        }
+                    }
+                    else
+                    {
+                        FeedMerged(files, keys, cached, minTime, maxTime, decoder, sink);
                     }
                 }
                 finally
@@ -613,12 +631,7 @@ public sealed class Shard : IAsyncDisposable
                     ReturnDecoder(decoder, strings: false);
                 }
 
-                if (cached is not null && cached.Count > 0)
-                {
-                    sink.Add(cached.Times, cached.Bits);
-                }
-
-                streamed = true;
+                return ordered;
             }
         }
         finally
@@ -630,14 +643,128 @@ public sealed class Shard : IAsyncDisposable
             }
         }
 
-        if (!streamed)
-        {
-            var (times, bits, _) = Read(seriesKey, field, minTime, maxTime);
-            sink.Add(times, bits);
-        }
-
-        return streamed;
+        var (times, bits, _) = Read(seriesKey, field, minTime, maxTime); // strings: counted, merged whole
+        sink.Add(times, bits);
+        return false;
     }
+
+    // The key's blocks of every file and the cached points as one more source, in time order: a block or the cache
+    // whose times overlap no other goes to the sink as it is; a cluster of overlapping ones is merged source by
+    // source, oldest file first and the cache last (newer wins a timestamp), then fed.
+    private static void FeedMerged(TsmReader[] files, ReadOnlySpan<int> keys, CacheEntry? cached, long minTime, long maxTime, BlockDecoder decoder, WindowAccumulator sink)
+    {
+        List<SourceBlock> blocks = t_blocks ?? [];
+        t_blocks = null;
+        var deleted = new IReadOnlyList<Tombstone>[files.Length];
+        var types = new FieldType[files.Length];
+        try
+        {
+            blocks.Clear();
+            for (int f = 0; f < files.Length; f++)
+            {
+                if (keys[f] < 0)
+                {
+                    continue;
+                }
+
+                TsmKey key = files[f].GetKey(keys[f]);
+                deleted[f] = files[f].Tombstones.For(key.SeriesKey, key.Field);
+                types[f] = key.Type;
+                foreach (TsmIndexEntry e in files[f].BlocksOverlapping(key, minTime, maxTime))
+                {
+                    if (deleted[f].Count == 0 || !TombstoneFilter.CoversBlock(e, deleted[f]))
+                    {
+                        blocks.Add(new SourceBlock(f, e));
+                    }
+                }
+            }
+
+            int cache = files.Length; // the cache's source number: after every file
+            if (cached is not null && cached.Count > 0)
+            {
+                blocks.Add(new SourceBlock(cache, new TsmIndexEntry(cached.Times[0], cached.Times[^1], 0, 0, cached.Count)));
+            }
+
+            // By start; a source's own blocks never overlap, so they stay in their order.
+            blocks.Sort(static (a, b) => a.Entry.MinTime != b.Entry.MinTime ? a.Entry.MinTime.CompareTo(b.Entry.MinTime) : a.Source.CompareTo(b.Source));
+            for (int i = 0; i < blocks.Count;)
+            {
+                long end = blocks[i].Entry.MaxTime;
+                int j = i + 1;
+                while (j < blocks.Count && blocks[j].Entry.MinTime <= end)
+                {
+                    end = Math.Max(end, blocks[j].Entry.MaxTime);
+                    j++;
+                }
+
+                if (j == i + 1)
+                {
+                    SourceBlock only = blocks[i];
+                    if (only.Source == cache)
+                    {
+                        sink.Add(cached!.Times, cached.Bits);
+                    }
+                    else
+                    {
+                        decoder.FeedBlock(files[only.Source], only.Entry, types[only.Source], deleted[only.Source], minTime, maxTime, sink);
+                    }
+                }
+                else
+                {
+                    Run merged = default;
+                    for (int source = 0; source <= cache; source++)
+                    {
+                        int points = 0;
+                        for (int b = i; b < j; b++)
+                        {
+                            points += blocks[b].Source == source ? blocks[b].Entry.Count : 0;
+                        }
+
+                        if (points == 0)
+                        {
+                            continue; // no block of this source in the cluster
+                        }
+
+                        Run run;
+                        if (source == cache)
+                        {
+                            run = cached!.AsRun();
+                        }
+                        else
+                        {
+                            var builder = new RunBuilder(false, points);
+                            for (int b = i; b < j; b++)
+                            {
+                                if (blocks[b].Source == source)
+                                {
+                                    decoder.AppendBlock(files[source], blocks[b].Entry, types[source], deleted[source], minTime, maxTime, ref builder);
+                                }
+                            }
+
+                            run = builder.Build();
+                        }
+
+                        merged = merged.Times is null ? run : Run.Merge(merged, run);
+                    }
+
+                    if (merged.Count > 0)
+                    {
+                        sink.Add(merged.Times.AsSpan(0, merged.Count), merged.Bits.AsSpan(0, merged.Count));
+                    }
+                }
+
+                i = j;
+            }
+        }
+        finally
+        {
+            blocks.Clear();
+            t_blocks = blocks;
+        }
+    }
+
+    // A block of one source of a key's points: a file (by its place in the file set) or the cache (after them).
+    private readonly record struct SourceBlock(int Source, TsmIndexEntry Entry);
 
     /// <summary>
     /// Finds a key in each file: <paramref name="keys"/>[f] is its entry in file f when it has blocks overlapping
