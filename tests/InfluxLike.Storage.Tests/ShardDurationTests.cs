@@ -114,6 +114,37 @@ public sealed class ShardDurationTests
     }
 
     [Fact]
+    public async Task A_folder_named_by_its_start_alone_spans_its_points_when_the_duration_shrank_before_the_upgrade()
+    {
+        // The old code shaped shards by the duration of the day; a bare-named shard may hold more than the bucket's
+        // duration now: its range reaches its latest point (in a file, or only in its WAL).
+        using var dir = new TempDir();
+        BucketInfo bucket;
+        await using (var engine = StorageEngine.Open(dir.Path))
+        {
+            bucket = engine.Catalog.CreateBucket(engine.Catalog.GetOrCreateOrg("o").Id, "b", TimeSpan.Zero, TimeSpan.FromHours(2));
+            await Write(engine, bucket, (Hour / 2, 1));
+            await engine.SnapshotAllAsync();
+            await Write(engine, bucket, (Hour * 3 / 2, 2)); // in the WAL only
+            bucket = engine.Catalog.UpdateBucket(bucket.Id, shardGroupDuration: TimeSpan.FromHours(1))!;
+        }
+
+        string folder = Assert.Single(Directory.GetDirectories(ShardsFolder(dir, bucket)));
+        Directory.Move(folder, Path.Combine(ShardsFolder(dir, bucket), "0"));
+        await using (var engine = StorageEngine.Open(dir.Path, new EngineOptions { Clock = () => DateTimeOffset.UnixEpoch.AddHours(2) }))
+        {
+            Assert.Equal([Hour / 2, Hour * 3 / 2], Times(engine, bucket));
+            await Write(engine, bucket, (Hour * 7 / 4, 3)); // after the old shard's last point: a new shard, cut to begin after it
+            Assert.Equal([Hour / 2, Hour * 3 / 2, Hour * 7 / 4], Times(engine, bucket));
+            engine.Catalog.UpdateBucket(bucket.Id, retention: TimeSpan.FromHours(1)); // cutoff 1 h: the old shard holds 1.5 h
+            Assert.Equal(0, await engine.EnforceRetentionAsync());
+            Assert.Equal([Hour / 2, Hour * 3 / 2, Hour * 7 / 4], Times(engine, bucket));
+        }
+
+        Assert.Equal(["0", "5400000000001_7199999999999"], ShardFolders(dir, bucket));
+    }
+
+    [Fact]
     public async Task Any_history_of_writes_duration_changes_and_restarts_reads_as_one_time_ordered_series()
     {
         // Steps: write a point at t (hours and a fraction), change the duration (1 to 6 hours), or restart.

@@ -1160,9 +1160,18 @@ public sealed class StorageEngine : IAsyncDisposable
                         continue;
                     }
 
-                    if (ShardRange.TryParseFolderName(Path.GetFileName(d), (long)bucket.ShardGroupDuration.TotalNanoseconds, out ShardRange range))
+                    string name = Path.GetFileName(d);
+                    if (ShardRange.TryParseFolderName(name, (long)bucket.ShardGroupDuration.TotalNanoseconds, out ShardRange range))
                     {
                         Shard shard = store.OpenShard(d);
+                        if (!name.Contains('_', StringComparison.Ordinal) && shard.LatestTime() > range.Last)
+                        {
+                            // A folder from before shards recorded their range, made with a longer duration than the
+                            // bucket's now: it spans at least its points, so none is hidden, kept out of a delete or
+                            // dropped by retention early.
+                            range = range with { Last = shard.LatestTime() };
+                        }
+
                         shard.Range = range;
                         store.Shards[range.Start] = shard;
                     }
@@ -1235,9 +1244,12 @@ public sealed class StorageEngine : IAsyncDisposable
             lock (_lock)
             {
                 ShardRange[] ranges = SortedRanges();
-                if (Find(ranges, time) is { } raced)
+                foreach (ShardRange r in ranges)
                 {
-                    return raced;
+                    if (r.Contains(time))
+                    {
+                        return r; // made meanwhile, or a folder from before ranges were recorded that overlaps another
+                    }
                 }
 
                 ShardRange window = ShardRange.Window(time, duration);
@@ -1261,9 +1273,11 @@ public sealed class StorageEngine : IAsyncDisposable
         }
 
         /// <summary>The shard of <paramref name="range"/> (as <see cref="RangeFor"/> gave it), opened or created.</summary>
+        /// <exception cref="ShardBusyException">The shard was dropped (size limit, retention) since the points were
+        /// routed to it and its times are now another shard's: the write is refused, to be sent again.</exception>
         public Shard GetShard(ShardRange range)
         {
-            if (Shards.TryGetValue(range.Start, out Shard? shard))
+            if (Shards.TryGetValue(range.Start, out Shard? shard) && shard.Range == range)
             {
                 return shard;
             }
@@ -1272,15 +1286,27 @@ public sealed class StorageEngine : IAsyncDisposable
             {
                 if (!Shards.TryGetValue(range.Start, out shard))
                 {
+                    if (SortedRanges().Any(r => r.Overlaps(range.Start, range.Last)))
+                    {
+                        throw Rerouted(range);
+                    }
+
                     shard = OpenShard(Path.Combine(_directory, "shards", range.FolderName));
                     shard.Range = range;
                     Shards[range.Start] = shard;
                     _ranges = null;
                 }
+                else if (shard.Range != range)
+                {
+                    throw Rerouted(range);
+                }
 
                 return shard;
             }
         }
+
+        private static ShardBusyException Rerouted(ShardRange range) =>
+            new($"the shard for {range.Start}..{range.Last} was dropped and its times taken by another while the write was routed to it; send the write again");
 
         public bool TryRemoveShard(long start, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Shard? shard)
         {

@@ -124,6 +124,35 @@ public sealed class Shard : IAsyncDisposable
     /// <summary>The times the shard holds in its bucket (set by the engine when it opens or creates the shard).</summary>
     public ShardRange Range { get; internal set; } = new(long.MinValue, long.MaxValue);
 
+    /// <summary>The latest time of any point the shard holds, in its files or its cache (deletes aside); <see cref="long.MinValue"/> when empty.</summary>
+    public long LatestTime()
+    {
+        long latest = long.MinValue;
+        FileSet set = AcquireFiles();
+        try
+        {
+            foreach (TsmReader file in set.Files)
+            {
+                latest = Math.Max(latest, file.MaxTime);
+            }
+        }
+        finally
+        {
+            set.Release();
+        }
+
+        foreach (var (seriesKey, field, _) in _cache.Keys())
+        {
+            var edge = _cache.ReadEdge(seriesKey, field, long.MinValue, long.MaxValue, last: true);
+            if (edge.Found)
+            {
+                latest = Math.Max(latest, edge.Time);
+            }
+        }
+
+        return latest;
+    }
+
     /// <summary>Problems met while opening (a torn WAL tail cut off, a corrupt TSM file moved aside).</summary>
     public IReadOnlyList<string> Warnings => _warnings;
 
