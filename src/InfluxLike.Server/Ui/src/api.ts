@@ -34,6 +34,9 @@ async function fail(response: Response): Promise<never> {
 }
 
 async function send(method: string, path: string, body?: unknown, auth = true): Promise<Response> {
+  // Signed out: a page's work still under way (a query, the next list of a builder step) stops here rather than
+  // sending a request the server can only refuse (401, and an error in the browser's console).
+  if (auth && !token()) throw new ApiError("signed out", 401);
   const headers: Record<string, string> = {};
   if (auth) headers.Authorization = "Token " + token();
   if (body !== undefined) headers["Content-Type"] = "application/json";
