@@ -1136,8 +1136,8 @@ public sealed class StorageEngine : IAsyncDisposable
 
         public SeriesIndex Index { get; }
 
-        /// <summary>The shards by the start of their range. Added and removed through <see cref="GetShard"/> and
-        /// <see cref="TryRemoveShard"/>, which keep the sorted ranges in step.</summary>
+        /// <summary>The shards by the start of their range. After opening, added and removed only through
+        /// <see cref="GetShard"/> and <see cref="TryRemoveShard"/>, which keep the sorted ranges in step.</summary>
         public ConcurrentDictionary<long, Shard> Shards { get; } = new();
 
         private volatile ShardRange[]? _ranges; // the shards' ranges by start; rebuilt after a shard comes or goes
@@ -1164,12 +1164,12 @@ public sealed class StorageEngine : IAsyncDisposable
                     if (ShardRange.TryParseFolderName(name, (long)bucket.ShardGroupDuration.TotalNanoseconds, out ShardRange range))
                     {
                         Shard shard = store.OpenShard(d);
-                        if (!name.Contains('_', StringComparison.Ordinal) && shard.LatestTime() > range.Last)
+                        if (!name.Contains('_', StringComparison.Ordinal))
                         {
-                            // A folder from before shards recorded their range, made with a longer duration than the
-                            // bucket's now: it spans at least its points, so none is hidden, kept out of a delete or
-                            // dropped by retention early.
-                            range = range with { Last = shard.LatestTime() };
+                            // A folder from before shards recorded their range, perhaps made with a longer duration
+                            // than the bucket's now: it spans at least its points, so none is hidden, kept out of a
+                            // delete or dropped by retention early.
+                            range = range with { Last = Math.Max(range.Last, shard.LatestTime()) };
                         }
 
                         shard.Range = range;
